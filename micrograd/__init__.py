@@ -1,0 +1,9 @@
+"""micrograd: a scalar autograd engine with an op registry, a small neural-net library and the
+tools to verify both."""
+
+from . import nn
+from .engine import OpError, Value, apply, dot
+from .ops import OPS, Domain, Op
+
+__all__ = ["OPS", "Domain", "Op", "OpError", "Value", "apply", "dot", "nn"]
+__version__ = "0.2.0"

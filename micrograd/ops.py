@@ -1,0 +1,148 @@
+"""The op registry: every op micrograd knows, declared once in one table.
+
+An op's ``f`` maps input floats (then its constant parameters) to the output value and the
+local partial derivatives d out / d input_i. Everything else -- the ``Value`` methods, the
+generated tests, the PyTorch translation, the benchmarks, the docs' op list -- reads this table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from math import exp, inf, log, tanh
+from operator import mul
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """The inputs where an op is defined and differentiable: ``lo < x < hi``, ``x`` not a hole.
+
+    With ``closed`` the lower end ``lo`` itself belongs to the domain.
+    """
+
+    lo: float = -inf
+    hi: float = inf
+    closed: bool = False
+    holes: tuple[float, ...] = ()
+
+    def __contains__(self, x: float) -> bool:
+        above = x >= self.lo if self.closed else x > self.lo
+        return above and x < self.hi and x not in self.holes
+
+    def __str__(self) -> str:
+        parts = [f"{self.lo:g} {'<=' if self.closed else '<'} x"] if self.lo > -inf else []
+        parts += [f"x < {self.hi:g}"] if self.hi < inf else []
+        parts += [f"x != {h:g}" for h in self.holes]
+        return " and ".join(parts) or "any finite x"
+
+
+REAL = Domain()
+POSITIVE = Domain(lo=0.0)
+NONZERO = Domain(holes=(0.0,))
+
+VARIADIC = -1  # arity of an op that takes any even number of inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One differentiable op. See the module docstring for the contract of ``f``."""
+
+    name: str
+    arity: int  # number of Value inputs, or VARIADIC
+    f: Callable[..., tuple[float, tuple[float, ...]]]  # (*inputs, *params) -> (value, partials)
+    syntax: str  # how the Value API spells it, filled with the inputs then the params
+    domain: tuple[Domain, ...] | Callable[..., tuple[Domain, ...]] = ()  # per input; () = REAL
+    kinks: tuple[float, ...] = ()  # points where the derivative does not exist
+    torch: str | Callable[..., Any] = ""  # name in torch, or f(torch, *tensors, *params)
+    mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
+    params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
+    commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
+
+    def domains(self, *params: float) -> tuple[Domain, ...]:
+        """The domain of each input (for a variadic op, of every input)."""
+        d = self.domain(*params) if callable(self.domain) else self.domain
+        return d or (REAL,) * max(self.arity, 1)
+
+
+def registry(*ops: Op) -> dict[str, Op]:
+    """Index ops by name; a name may be declared only once."""
+    table: dict[str, Op] = {}
+    for op in ops:
+        if op.name in table:
+            raise ValueError(f"op {op.name!r} is declared twice")
+        table[op.name] = op
+    return table
+
+
+def _pow(a: float, n: float) -> tuple[float, tuple[float, ...]]:
+    # NOTE: x ** 0 has derivative 0 everywhere, 0 included (as in PyTorch).
+    return math.pow(a, n), (n * math.pow(a, n - 1) if n else 0.0,)
+
+
+def _pow_domain(n: float) -> tuple[Domain, ...]:
+    if n == int(n):
+        return (REAL,) if n >= 0 else (NONZERO,)
+    return (Domain(lo=0.0, closed=n > 1),)  # a fractional power of a negative is complex
+
+
+def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
+    y = math.pow(a, b)
+    return y, (b * math.pow(a, b - 1), y * log(a))
+
+
+def _tanh(a: float) -> tuple[float, tuple[float, ...]]:
+    # 1 - tanh(a)**2 cancels for large |a|; sech(a)**2 from e = exp(-2|a|) keeps full precision.
+    e = exp(-2.0 * abs(a))
+    return tanh(a), (4.0 * e / (1.0 + e) ** 2,)
+
+
+def _sigmoid(a: float) -> tuple[float, tuple[float, ...]]:
+    # From e = exp(-|a|) <= 1: never overflows, and 1 - s is computed without cancellation.
+    e = exp(-abs(a))
+    s, rest = (1.0 / (1.0 + e), e / (1.0 + e)) if a >= 0 else (e / (1.0 + e), 1.0 / (1.0 + e))
+    return s, (s * rest,)
+
+
+def _dot(*ab: float) -> tuple[float, tuple[float, ...]]:
+    n = len(ab) // 2
+    a, b = ab[:n], ab[n:]
+    return sum(map(mul, a, b)), b + a
+
+
+def _torch_dot(torch: Any, *ab: Any) -> Any:
+    n = len(ab) // 2
+    return torch.dot(torch.stack(ab[:n]), torch.stack(ab[n:]))
+
+
+def _mp_dot(mp: Any, *ab: Any) -> Any:
+    n = len(ab) // 2
+    return mp.fsum(x * y for x, y in zip(ab[:n], ab[n:], strict=True))
+
+
+def _mp_sigmoid(mp: Any, a: Any) -> Any:
+    return 1 / (1 + mp.exp(-a))
+
+
+# fmt: off
+OPS = registry(
+    Op("add",     2, lambda a, b: (a + b, (1.0, 1.0)),               "{} + {}",     commutative=True, torch="add", mp=lambda mp, a, b: a + b),
+    Op("sub",     2, lambda a, b: (a - b, (1.0, -1.0)),              "{} - {}",     torch="sub", mp=lambda mp, a, b: a - b),
+    Op("mul",     2, lambda a, b: (a * b, (b, a)),                   "{} * {}",     commutative=True, torch="mul", mp=lambda mp, a, b: a * b),
+    Op("div",     2, lambda a, b: (a / b, (1.0 / b, -a / b / b)),    "{} / {}",     domain=(REAL, NONZERO), torch="div", mp=lambda mp, a, b: a / b),
+    Op("neg",     1, lambda a: (-a, (-1.0,)),                        "-{}",         torch="neg", mp=lambda mp, a: -a),
+    Op("pow",     1, _pow,                                           "{} ** {!r}",  domain=_pow_domain, torch="pow", mp=lambda mp, a, n: mp.power(a, n),
+       params={"n": (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, 0.0, 1.0, -0.5)}),
+    Op("powv",    2, _powv,                                          "{} ** {}",    domain=(POSITIVE, REAL), torch="pow", mp=lambda mp, a, b: mp.power(a, b)),
+    Op("exp",     1, lambda a: (y := exp(a), (y,)),                  "{}.exp()",    torch="exp", mp=lambda mp, a: mp.exp(a)),
+    Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a)),
+    Op("tanh",    1, _tanh,                                          "{}.tanh()",   torch="tanh", mp=lambda mp, a: mp.tanh(a)),
+    Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", torch="sigmoid", mp=_mp_sigmoid),
+    Op("relu",    1, lambda a: (a if a > 0.0 else 0.0, (1.0 if a > 0.0 else 0.0,)),
+                                                                     "{}.relu()",   kinks=(0.0,), torch="relu", mp=lambda mp, a: max(a, 0)),
+    Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", commutative=True, torch=_torch_dot, mp=_mp_dot),
+)
+# fmt: on
+
+__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "registry"]

@@ -1,0 +1,51 @@
+"""Every way to run micrograd's suites: `nox -l` lists them, plain `nox` runs all that verify."""
+
+import os
+import shutil
+
+import nox
+
+nox.needs_version = ">=2025.02.09"
+nox.options.default_venv_backend = "virtualenv"  # plain pip: it finds the local torch wheel
+nox.options.error_on_external_run = True
+nox.options.reuse_venv = "yes"
+
+TORCH = "torch==2.13.0"  # always pinned: an unpinned torch pulls a multi-GB CUDA build
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format check) and mypy --strict on the package."""
+    session.install(".[lint,test]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The everyday suite: unit, property (quick profile) and accumulation tests; no torch."""
+    _graphviz(session)
+    session.install(".[test]")
+    session.run("pytest", "--ignore=tests/reference", *session.posargs)
+
+
+@nox.session
+def property(session: nox.Session) -> None:
+    """The property suite at the thorough Hypothesis profile."""
+    session.install(".[test]")
+    session.run("pytest", "tests/property", "--hypothesis-profile=thorough", *session.posargs)
+
+
+# Helpers
+
+
+def _graphviz(session: nox.Session) -> None:
+    """Graphviz's `dot` renders the drawings; install Debian's package where it is missing."""
+    if shutil.which("dot"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "graphviz", external=True)
+    else:
+        session.error("Graphviz's `dot` is needed: install it (Debian: apt-get install graphviz)")

@@ -1,0 +1,152 @@
+"""Every registered op against mpmath, generated from the registry (the id is the op's name).
+
+Tolerances: an op's f must return its value and each partial within ULPS ulps of the exact
+result at inputs perturbed by ULPS ulps, i.e. within ULPS * EPS * (|exact| + sum_j |x_j d/dx_j
+exact|); that is what a backward-stable formula delivers. Results that underflow may further
+carry an absolute error of ULPS subnormal units, scaled by the inputs that multiply them,
+and the oracle's own truncation error is below ORACLE_ATOL (see micrograd.testing).
+"""
+
+import math
+import sys
+
+import mpmath
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micrograd import OPS, OpError, Value, apply
+from micrograd.ops import VARIADIC
+from micrograd.testing import EPS, ORACLE_ATOL, ORACLE_DPS, ULPS, mp_derivative, op_params, points
+
+MAX = sys.float_info.max
+TINY = 2.0**-1074
+each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
+
+
+def input_domains(op, params, data):
+    domains = op.domains(*params)
+    return domains * (2 * data.draw(st.integers(1, 3))) if op.arity == VARIADIC else domains
+
+
+def exact(op, xs, params):
+    """(value, partials, [sum_j |x_j d/dx_j| of the value and of each partial]) in mpmath."""
+    domains = op.domains(*params) * (len(xs) if op.arity == VARIADIC else 1)
+
+    def f(*ys):
+        return op.mp(mpmath, *ys, *params)
+
+    def partial(i, ys):
+        g = lambda t: f(*ys[:i], t, *ys[i + 1 :])  # noqa: E731
+        return mp_derivative(g, ys[i], domain=domains[i], kinks=op.kinks)
+
+    def moved(j, step):
+        return [*xs[:j], mpmath.mpf(xs[j]) + step, *xs[j + 1 :]]
+
+    value = f(*xs)
+    partials = [partial(i, xs) for i in range(len(xs))]
+    scales = [sum(abs(x * p) for x, p in zip(xs, partials, strict=True))]
+    with mpmath.workdps(15):  # a scale is a magnitude: a few digits are plenty
+        for i in range(len(xs)):
+            scale = 0
+            for j, x in enumerate(xs):
+                edges = [
+                    e for e in (domains[j].lo, *domains[j].holes, *op.kinks) if math.isfinite(e)
+                ]
+                step = min([abs(x), *(abs(x - e) for e in edges)]) * 2.0**-20
+                if step:
+                    up, down = partial(i, moved(j, step)), partial(i, moved(j, -step))
+                    scale += abs(x * (up - down) / (2 * step))
+            scales.append(scale)
+    return value, partials, scales
+
+
+def assert_close(got, want, scale, xs, what):
+    atol = ULPS * TINY * (1 + sum(abs(x) for x in xs)) + ORACLE_ATOL
+    assert abs(got - want) <= ULPS * EPS * (abs(want) + scale) + atol, (
+        f"{what}: got {got!r}, exact {mpmath.nstr(want, 20)}"
+    )
+
+
+@each_op
+@given(data=st.data())
+def test_value_and_partials_match_mpmath(op, data):
+    params = data.draw(op_params(op))
+    xs = [data.draw(points(d, op.kinks, scale=50.0)) for d in input_domains(op, params, data)]
+    out = apply(op, *xs, params=params)
+    with mpmath.workdps(ORACLE_DPS):
+        value, partials, scales = exact(op, xs, params)
+        assert_close(out.data, value, scales[0], xs, f"{op.name}{tuple(xs) + params}")
+        for i, (got, want, s) in enumerate(zip(out._partials, partials, scales[1:], strict=True)):
+            assert_close(got, want, s, xs, f"d {op.name}{tuple(xs) + params} / d input {i + 1}")
+
+
+def any_float(domain, kinks):
+    """Every finite float, with the edges, kinks and extremes drawn often."""
+    special = {0.0, -0.0, TINY, -TINY, 1.0, -1.0, MAX, -MAX, 2.2250738585072014e-308, *kinks}
+    special |= {e for e in (domain.lo, domain.hi, *domain.holes) if math.isfinite(e)}
+    return st.one_of(
+        st.sampled_from(sorted(special)), st.floats(allow_nan=False, allow_infinity=False)
+    )
+
+
+@each_op
+@given(data=st.data())
+def test_any_finite_input_gives_the_right_answer_or_a_clear_error(op, data):
+    params = data.draw(op_params(op))
+    domains = input_domains(op, params, data)
+    xs = [data.draw(any_float(d, op.kinks)) for d in domains]
+    try:
+        out = apply(op, *xs, params=params)
+    except OpError as e:
+        error = str(e)
+    else:
+        error = None
+    if not all(x in d for x, d in zip(xs, domains, strict=True)):
+        assert error is not None, (
+            f"{op.name}{tuple(xs) + params} is outside the domain but gave a result"
+        )
+        assert "outside the domain" in error
+        return
+    with mpmath.workdps(ORACLE_DPS):
+        value = op.mp(mpmath, *xs, *params)
+        at_kink = any(x in op.kinks for x in xs)
+        _, partials, scales = ([], [], [0.0]) if at_kink else exact(op, xs, params)
+        biggest = max(abs(v) for v in [value, *partials])
+        if biggest > MAX:
+            assert error is not None, f"{op.name}{tuple(xs) + params} overflows silently"
+            assert "overflows" in error
+            return
+        # NOTE: a formula may overflow in an intermediate step within a factor 2**20 of MAX.
+        assert error is None or biggest > MAX * 2.0**-20, f"{op.name}{tuple(xs) + params}: {error}"
+        if error is not None:
+            return
+        assert math.isfinite(out.data)
+        assert all(map(math.isfinite, out._partials))
+        assert_close(out.data, value, scales[0], xs, f"{op.name}{tuple(xs) + params}")
+        if at_kink:  # the partial lies between the one-sided derivatives
+            for i, (x, d) in enumerate(zip(xs, domains, strict=True)):
+                one_sided = [
+                    mp_derivative(
+                        lambda t, i=i: op.mp(mpmath, *xs[:i], t, *xs[i + 1 :], *params),
+                        x,
+                        direction=s,
+                    )
+                    for s in (-1, 1)
+                ]
+                assert min(one_sided) - 1e-20 <= out._partials[i] <= max(one_sided) + 1e-20, (
+                    op.name,
+                    d,
+                )
+        else:
+            for got, want, s in zip(out._partials, partials, scales[1:], strict=True):
+                assert_close(got, want, s, xs, f"d {op.name}{tuple(xs) + params}")
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_value_takes_exactly_the_finite_floats(x):
+    if math.isfinite(x):
+        assert Value(x).data == x
+    else:
+        with pytest.raises(ValueError, match="finite"):
+            Value(x)

@@ -1,0 +1,256 @@
+"""Value: values, gradients, accumulation, errors and memory behaviour of the engine."""
+
+import gc
+import math
+
+import pytest
+
+from micrograd import OpError, Value, dot
+
+
+def test_sanity_check():
+    # y and dy/dx worked out by hand: z = 3x + 2 = -10, q = z*x = 40, h = z*z = 100.
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    assert y.data == -20.0
+    assert x.grad == 46.0  # dh/dx + dq/dx + d(qx)/dx = -60 - 22 + 128
+
+
+def test_more_ops_match_the_original_micrograd_example():
+    # The expression of the original micrograd's test_more_ops; the expected numbers are the
+    # PyTorch results it was checked against (to 4 decimals).
+    a, b = Value(-4.0), Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    assert g.data == pytest.approx(24.7041, abs=1e-4)
+    assert a.grad == pytest.approx(138.8338, abs=1e-4)
+    assert b.grad == pytest.approx(645.5773, abs=1e-4)
+
+
+# Each row: an expression of (a, b) = (1.5, -0.5), its value and (d/da, d/db) from calculus.
+S = 1 / (1 + math.exp(-1.5))
+CASES = {
+    "add": (lambda a, b: a + b, 1.0, (1.0, 1.0)),
+    "radd": (lambda a, b: 2 + a, 3.5, (1.0, 0.0)),
+    "sub": (lambda a, b: a - b, 2.0, (1.0, -1.0)),
+    "rsub": (lambda a, b: 2 - b, 2.5, (0.0, -1.0)),
+    "mul": (lambda a, b: a * b, -0.75, (-0.5, 1.5)),
+    "rmul": (lambda a, b: 3 * b, -1.5, (0.0, 3.0)),
+    "div": (lambda a, b: a / b, -3.0, (-2.0, -6.0)),
+    "rdiv": (lambda a, b: 3 / a, 2.0, (-3 / 1.5**2, 0.0)),
+    "neg": (lambda a, b: -a, -1.5, (-1.0, 0.0)),
+    "pow": (lambda a, b: a**3, 3.375, (3 * 1.5**2, 0.0)),
+    "pow_negative": (lambda a, b: b**-2, 4.0, (0.0, 16.0)),
+    "pow_fractional": (lambda a, b: a**0.5, math.sqrt(1.5), (0.5 / math.sqrt(1.5), 0.0)),
+    "powv": (lambda a, b: a**b, 1.5**-0.5, (-0.5 * 1.5**-1.5, 1.5**-0.5 * math.log(1.5))),
+    "rpow": (lambda a, b: 2**b, 2**-0.5, (0.0, 2**-0.5 * math.log(2))),
+    "exp": (lambda a, b: a.exp(), math.exp(1.5), (math.exp(1.5), 0.0)),
+    "log": (lambda a, b: a.log(), math.log(1.5), (1 / 1.5, 0.0)),
+    "tanh": (lambda a, b: b.tanh(), math.tanh(-0.5), (0.0, 1 - math.tanh(-0.5) ** 2)),
+    "sigmoid": (lambda a, b: a.sigmoid(), S, (S * (1 - S), 0.0)),
+    "relu_positive": (lambda a, b: a.relu(), 1.5, (1.0, 0.0)),
+    "relu_negative": (lambda a, b: b.relu(), 0.0, (0.0, 0.0)),
+    "dot": (lambda a, b: dot([a, b], [b, 2.0]), -1.75, (-0.5, 3.5)),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_operator_value_and_gradient(name):
+    fn, value, (da, db) = CASES[name]
+    a, b = Value(1.5), Value(-0.5)
+    y = fn(a, b)
+    y.backward()
+    # The expected numbers are computed in float64 by another formula: allow a few ulps.
+    assert y.data == pytest.approx(value, rel=1e-15, abs=1e-15)
+    assert (a.grad, b.grad) == pytest.approx((da, db), rel=1e-14, abs=1e-15)
+
+
+def test_augmented_assignment_makes_a_new_node():
+    a = Value(2.0)
+    b = a
+    b += 1
+    b *= 3
+    assert (a.data, b.data) == (2.0, 9.0)
+    b.backward()
+    assert a.grad == 3.0
+
+
+def test_float_conversion_and_repr():
+    v = Value(2)
+    assert float(v) == 2.0
+    assert isinstance(v.data, float)
+    assert repr(v) == "Value(data=2.0, grad=0.0)"
+
+
+@pytest.mark.parametrize("bad", ["abc", True, None, 1j, [1.0], Value])
+def test_value_rejects_non_numbers_naming_the_type(bad):
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_value_rejects_non_finite_numbers(bad):
+    with pytest.raises(ValueError, match="finite"):
+        Value(bad)
+
+
+def test_operands_are_checked_like_values():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="str"):
+        x + "a"
+    with pytest.raises(TypeError, match="bool"):
+        x**True
+    with pytest.raises(ValueError, match="finite"):
+        x * math.nan
+
+
+@pytest.mark.parametrize(
+    ("expr", "op", "match"),
+    [
+        (lambda: Value(-1.0).log(), "log", r"log\(-1\.0\): outside the domain 0 < x"),
+        (lambda: Value(0.0).log(), "log", "outside the domain"),
+        (lambda: Value(1.0) / 0, "div", r"div\(1\.0, 0\.0\): input 2 outside the domain x != 0"),
+        (lambda: Value(0.0) ** -1, "pow", "outside the domain x != 0"),
+        (lambda: Value(-8.0) ** 0.5, "pow", "outside the domain 0 < x"),
+        (lambda: Value(0.0) ** 0.5, "pow", "outside the domain 0 < x"),
+        (lambda: Value(-2.0) ** Value(2.0), "powv", "input 1 outside the domain 0 < x"),
+        (lambda: Value(1000.0).exp(), "exp", "overflows"),
+        (lambda: Value(1e200) * 1e200, "mul", "overflows"),
+        (lambda: Value(1.7e308) - -1.7e308, "sub", "overflows"),
+        (lambda: Value(10.0) ** 400, "pow", "overflows"),
+        (lambda: Value(1e-300) ** -2, "pow", "overflows"),
+        (lambda: Value(1.0) / 1e-200 / 1e-200, "div", "overflows"),
+    ],
+)
+def test_ops_outside_their_domain_or_range_raise_naming_op_and_operands(expr, op, match):
+    with pytest.raises(OpError, match=match) as info:
+        expr()
+    assert info.value.op == op
+    assert isinstance(info.value, ArithmeticError)
+
+
+def test_pow_at_zero_where_it_is_defined():
+    for n, value, grad in [(0, 1.0, 0.0), (1, 0.0, 1.0), (2, 0.0, 0.0), (1.5, 0.0, 0.0)]:
+        x = Value(0.0)
+        y = x**n
+        y.backward()
+        assert (y.data, x.grad) == (value, grad), n
+
+
+def test_saturating_ops_keep_full_precision():
+    # tanh'(20) = sech(20)**2 = 4e-40 * (1 + O(e**-40)), sigmoid'(40) = e**-40 (1 + O(e**-40)):
+    # the naive 1 - t*t and s*(1 - s) would give 0 exactly.
+    x, y = Value(20.0), Value(40.0)
+    x.tanh().backward()
+    y.sigmoid().backward()
+    assert x.grad == pytest.approx(4 * math.exp(-40), rel=1e-14)
+    assert y.grad == pytest.approx(math.exp(-40), rel=1e-14)
+    assert Value(-1000.0).sigmoid().data == 0.0  # no overflow on the way
+
+
+def test_an_error_leaves_the_graph_usable():
+    x = Value(2.0)
+    y = x * x
+    with pytest.raises(OpError):
+        y / 0
+    y.backward()
+    assert x.grad == 4.0
+
+
+def test_backward_overflow_raises_and_leaves_gradients_untouched():
+    x = Value(1e-300)
+    y = x * 1e200 * 1e200  # finite values, but dy/dx = 1e400
+    with pytest.raises(OpError, match="backward"):
+        y.backward()
+    assert x.grad == 0.0
+    z = x * 3.0
+    z.backward()
+    assert x.grad == 3.0
+
+
+def test_shared_node_accumulates():
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    a.grad = 0.0
+    (a * a).backward()
+    assert a.grad == 6.0
+
+
+def test_repeated_backward_adds_exactly_once_per_call():
+    x = Value(1.0)
+    x2 = x * 2
+    y = x2 * 3
+    y.backward()
+    y.backward()
+    assert x.grad == 12.0  # the original micrograd gives 18
+    assert x2.grad == 6.0
+    assert y.grad == 2.0
+
+
+def test_backward_seed_and_backward_from_an_intermediate_node():
+    x = Value(2.0)
+    h = x * x
+    y = h * 5
+    h.backward(gradient=0.5)
+    assert x.grad == 2.0  # 0.5 * 2x
+    assert y.grad == 0.0  # not upstream of h
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == 20.0
+
+
+def test_zero_grad_on_a_graph_resets_every_node():
+    x = Value(2.0)
+    y = (x * x).tanh() + x
+    y.backward()
+    y.zero_grad()
+    nodes = [y, *y._parents, *y._parents[0]._parents, x]
+    assert all(v.grad == 0.0 for v in nodes)
+
+
+def test_million_node_chain_backward_without_recursion_error():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = -y
+    y.backward()
+    assert x.grad == 1.0  # an even number of negations
+
+
+def test_values_use_slots():
+    v = Value(1.0)
+    assert not hasattr(v, "__dict__")
+    with pytest.raises(AttributeError):
+        v.label = "x"
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    gc.disable()
+    try:
+
+        def build():
+            x = Value(0.3)
+            y = x
+            for _ in range(1000):
+                y = (y * x + 1.0).tanh()
+            y.backward()
+
+        build()
+        assert gc.collect() == 0  # nothing was left for the cycle collector
+    finally:
+        gc.enable()
