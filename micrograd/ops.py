@@ -82,6 +82,8 @@ def _pow(a: float, n: float) -> tuple[float, tuple[float, ...]]:
 
 
 def _pow_domain(n: float) -> tuple[Domain, ...]:
+    """x != 0 for a negative integer n, 0 < x for a fractional n < 1, 0 <= x for a fractional
+    n > 1, any finite x otherwise"""
     if n == int(n):
         return (REAL,) if n >= 0 else (NONZERO,)
     return (Domain(lo=0.0, closed=n > 1),)  # a fractional power of a negative is complex
@@ -89,7 +91,10 @@ def _pow_domain(n: float) -> tuple[Domain, ...]:
 
 def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
     y = math.pow(a, b)
-    return y, (b * math.pow(a, b - 1), y * log(a))
+    # NOTE: b * a**(b - 1) as y * (b / a) does not round b - 1 (nor overflow for tiny a and b);
+    # where y underflows, a**(b - 1) is taken directly.
+    da = y * (b / a) if y >= 2.2250738585072014e-308 else b * math.pow(a, b - 1)
+    return y, (da, y * log(a))
 
 
 def _tanh(a: float) -> tuple[float, tuple[float, ...]]:
@@ -145,4 +150,24 @@ OPS = registry(
 )
 # fmt: on
 
-__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "registry"]
+
+def op_table(ops: Mapping[str, Op] = OPS) -> str:
+    """The registry as a Markdown table: the op list of the docs."""
+    rows = ["| op | Value API | domain | kinks | PyTorch |", "|---|---|---|---|---|"]
+    for op in ops.values():
+        args = ["x", "y"] if op.arity == VARIADIC else ["x", "y"][: op.arity]
+        names = [type("Param", (), {"__repr__": lambda self, p=p: p})() for p in op.params]
+        spelled = op.syntax.format(*args, *names) if op.arity != VARIADIC else "dot(xs, ys)"
+        if callable(op.domain):
+            domain = " ".join((op.domain.__doc__ or "").split())
+        else:
+            domain = "; ".join(
+                str(d).replace("x", a) for a, d in zip(args, op.domains(), strict=False)
+            )
+        kinks = ", ".join(f"{k:g}" for k in op.kinks) or "-"
+        torch = f"`torch.{op.torch}`" if isinstance(op.torch, str) else "`torch.dot`"
+        rows.append(f"| {op.name} | `{spelled}` | {domain} | {kinks} | {torch} |")
+    return "\n".join(rows)
+
+
+__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "op_table", "registry"]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import mpmath
 from hypothesis import strategies as st
 
-from .engine import OpError, Value, apply
+from .engine import OpError, Value, apply, register
 from .ops import OPS, VARIADIC, Domain, Op
 
 EPS = sys.float_info.epsilon
@@ -178,6 +179,19 @@ def programs(
     return Program(tuple(leaves), tuple(instrs))
 
 
+@contextmanager
+def registered(op: Op) -> Iterator[Op]:
+    """Register ``op`` for the duration of a ``with`` block (and its Value method, if any)."""
+    had_method = hasattr(Value, op.name)
+    register(op)
+    try:
+        yield op
+    finally:
+        del OPS[op.name]
+        if not had_method and hasattr(Value, op.name):
+            delattr(Value, op.name)
+
+
 # ------------------------------------------------------------------------- references
 
 
@@ -233,11 +247,14 @@ def mp_derivative(
 ) -> Any:
     """The n-th derivative of f at x by mpmath, accurate to about the current precision.
 
-    f varies on the scale s = max(1, |x|), or less near a domain edge or kink: s is then the
-    distance to it. The step h = s 2**-(2 prec) keeps truncation, ~(h/s)**2 relative, below
-    2**-(4 prec) (ORACLE_ATOL bounds it for the programs drawn here). Rounding, ~|f|
-    2**-workprec / h, is kept small by raising the precision until two estimates agree.
-    One-sided (``direction`` +-1) on request and at a closed domain edge.
+    f is taken to vary on the scale s = max(1, |x|), or the distance to the nearest domain
+    edge or kink where that is less. The step h = s 2**-(2 prec) keeps truncation, ~(h/s)**2
+    relative, below 2**-(4 prec) (ORACLE_ATOL bounds it for the programs drawn here); one-sided
+    (``direction`` +-1, and at a closed domain edge) h = s 2**-(8 prec), as the error is then
+    O(h), or O(h**0.5) for x**1.5 at 0. The working precision holds x + h exactly.
+    A second estimate, with a smaller step and more precision, must agree to 2**-prec
+    (|f'| + |f| / s) + 2**-(4 prec); else f varies faster than s or cancels, and both shrink
+    again.
     """
     x = mpmath.mpf(x)
     prec = mpmath.mp.prec
@@ -248,15 +265,16 @@ def mp_derivative(
         scale = min(scale, dist)
         if domain.closed and x == domain.lo:
             direction = 1
-    # NOTE: one-sided steps are far smaller: the error is O(h), or O(h**0.5) for x**1.5 at 0.
     h = scale * mpmath.ldexp(1, -8 * prec if direction else -2 * prec)
+    extra = 20 + mpmath.mag(max(abs(x), 1)) - mpmath.mag(h)
     fx = f(x)
-    extra = 20 + max(0, (mpmath.mag(fx) if fx else 0) - mpmath.mag(h))
+    tiny = mpmath.ldexp(1, -4 * prec)  # below the one-sided error, O(h**0.5); see ORACLE_ATOL
     d = mpmath.diff(f, x, n, h=h, direction=direction, addprec=extra)
-    for _ in range(8):  # until two precisions agree to 2**-prec (|f'| + |f| / s): f may cancel
-        extra = 2 * extra
+    for k in range(8):
+        shrink = 16 << k
+        h, extra = h * mpmath.ldexp(1, -shrink), extra + shrink + 64
         again = mpmath.diff(f, x, n, h=h, direction=direction, addprec=extra)
-        if abs(again - d) <= (abs(again) + abs(fx) / scale) * mpmath.ldexp(1, -prec):
+        if abs(again - d) <= (abs(again) + abs(fx) / scale) * mpmath.ldexp(1, -prec) + tiny:
             return again
         d = again
     raise ArithmeticError(f"no stable derivative at {x}")
@@ -376,6 +394,7 @@ __all__ = [
     "oracle_gradients",
     "points",
     "programs",
+    "registered",
     "run_engine",
     "run_float",
     "run_mp",

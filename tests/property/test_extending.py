@@ -1,0 +1,80 @@
+"""Adding an op to the registry is enough: random programs draw it and the suite checks it."""
+
+import math
+
+import pytest
+from hypothesis import find, given, settings
+
+from micrograd import Op, Value
+from micrograd.testing import GradcheckError, check_program, programs, registered
+from tests import test_registry
+from tests.property import test_ops
+
+GENERATED = [  # the tests generated for every op of the registry
+    test_registry.test_f_takes_the_inputs_then_the_params,
+    test_registry.test_syntax_has_a_field_per_input_and_param,
+    test_registry.test_references_are_declared,
+    test_registry.test_domains_are_declared_per_input_and_not_empty,
+    test_registry.test_value_api_dispatches_through_the_registry,
+    test_ops.test_value_and_partials_match_mpmath,
+    test_ops.test_any_finite_input_gives_the_right_answer_or_a_clear_error,
+]
+
+
+def softplus(a):
+    e = math.exp(-abs(a))
+    return max(a, 0.0) + math.log1p(e), (1 / (1 + e) if a >= 0 else e / (1 + e),)
+
+
+SOFTPLUS = Op(
+    "softplus",
+    1,
+    softplus,
+    "{}.softplus()",
+    torch="nn.functional.softplus",
+    mp=lambda mp, a: mp.log(1 + mp.exp(a)),
+)
+WRONG = Op(
+    "wrongplus",
+    1,
+    lambda a: (softplus(a)[0], (0.5,)),
+    "{}.wrongplus()",
+    torch="nn.functional.softplus",
+    mp=lambda mp, a: mp.log(1 + mp.exp(a)),
+)
+
+
+def test_a_new_op_is_drawn_into_programs_and_checked():
+    with registered(SOFTPLUS):
+        assert Value(0.0).softplus().data == math.log(2)  # a Value method, from the syntax
+        seen = []
+
+        @settings(max_examples=100, database=None)
+        @given(programs())
+        def check(program):
+            seen.extend(ins for ins in program.instrs if ins.op == "softplus")
+            check_program(program)
+
+        check()
+        assert seen, "100 programs never used the new op"
+        for test in GENERATED:
+            test(op=SOFTPLUS)
+    assert not hasattr(Value, "softplus")
+
+
+def test_a_wrong_derivative_fails_the_suite():
+    with registered(WRONG):
+
+        def wrong(program):
+            try:
+                check_program(program)
+            except GradcheckError:
+                return True
+            return False
+
+        program = find(programs(), wrong, settings=settings(max_examples=500, database=None))
+        assert any(ins.op == "wrongplus" for ins in program.instrs)
+        with pytest.raises(GradcheckError, match="wrongplus"):
+            check_program(program)
+        with pytest.raises(AssertionError, match=r"d wrongplus\("):
+            test_ops.test_value_and_partials_match_mpmath(op=WRONG)

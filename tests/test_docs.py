@@ -1,0 +1,34 @@
+"""The docs say what the code does."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from micrograd.ops import op_table
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_readme_op_table_is_the_registry():
+    shown = re.search(r"<!-- ops -->\n(.*?)\n<!-- /ops -->", README, re.S)
+    assert shown, "README has no op table between <!-- ops --> markers"
+    assert shown.group(1) == op_table(), "README's op table is stale: paste `python -m micrograd`"
+
+
+def test_python_m_micrograd_prints_the_table():
+    out = subprocess.run(
+        [sys.executable, "-m", "micrograd"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == op_table()
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    command = re.search(r"\| run the tests \| `([^`]+)` \|", README).group(1)
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert command in ci.splitlines()
+
+
+def test_readme_examples_run():
+    for block in re.findall(r"```python\n(.*?)```", README, re.S):
+        exec(block, {})
