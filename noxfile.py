@@ -37,6 +37,57 @@ def property(session: nox.Session) -> None:
     session.run("pytest", "tests/property", "--hypothesis-profile=thorough", *session.posargs)
 
 
+@nox.session
+def reference(session: nox.Session) -> None:
+    """The PyTorch reference suite (torch==2.13.0, float64); fails, never skips, without torch."""
+    session.install(".[reference]")
+    session.run("pytest", "tests/reference", *session.posargs, env={"MICROGRAD_REQUIRE_TORCH": "1"})
+
+
+@nox.session
+def accumulation(session: nox.Session) -> None:
+    """The gradient-accumulation regression suite."""
+    session.install(".[test]")
+    session.run("pytest", "tests/test_accumulation.py", *session.posargs)
+
+
+@nox.session(default=False)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of engine.py and ops.py (mutmut): every surviving mutant is listed."""
+    session.install("-e", ".[test]", "mutmut>=3.2")
+    session.run("mutmut", "run", *session.posargs, success_codes=[0, 1])
+    session.run("mutmut", "results")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """pytest-benchmark workloads; results saved under .benchmarks/ for --benchmark-compare."""
+    session.install(".[bench,test]")
+    session.run(
+        "pytest",
+        "benchmarks",
+        "--benchmark-autosave",
+        "--benchmark-group-by=group",
+        *session.posargs,
+    )
+
+
+@nox.session(default=False)
+def compare(session: nox.Session) -> None:
+    """Speed and memory of this checkout against git refs, micrograd 0.1.0 and plain floats,
+    side by side: nox -s compare -- [REF ...] [--rounds N] [--threshold 0.1]."""
+    session.install("matplotlib>=3.7")
+    session.run("python", "benchmarks/compare.py", *session.posargs)
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """Train the moons demo and write its plots (python -m micrograd.demo)."""
+    _graphviz(session)
+    session.install(".[demo]")
+    session.run("python", "-m", "micrograd.demo", *session.posargs)
+
+
 # Helpers
 
 
