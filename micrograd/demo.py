@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Literal
 
 from . import nn
 from .engine import Value
@@ -28,11 +29,10 @@ def train(
     history = []
     bar = trange(steps, disable=not progress, desc="training")
     for k in bar:
-        scores = [model([Value(a), Value(b)]) for a, b in data]
-        loss = nn.max_margin_loss(scores, labels) + nn.l2(model.parameters(), alpha)  # type: ignore[arg-type]
-        accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels, strict=True)) / len(
-            labels
-        )  # type: ignore[union-attr]
+        scores = [_score(model, [a, b]) for a, b in data]
+        loss = nn.max_margin_loss(scores, labels) + nn.l2(model.parameters(), alpha)
+        right = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels, strict=True))
+        accuracy = right / len(labels)
         opt.zero_grad()
         loss.backward()
         opt.lr = 1.0 - 0.9 * k / steps  # the original demo's schedule
@@ -40,6 +40,12 @@ def train(
         history.append((loss.data, accuracy))
         bar.set_postfix(loss=f"{loss.data:.4f}", accuracy=f"{accuracy:.0%}")
     return model, data, labels, history
+
+
+def _score(model: nn.MLP, point: list[float]) -> Value:
+    out = model([Value(x) for x in point])
+    assert isinstance(out, Value), "the demo's model has one output"
+    return out
 
 
 def plot_boundary(model: nn.MLP, data: list[list[float]], labels: list[float], path: Path) -> None:
@@ -55,7 +61,7 @@ def plot_boundary(model: nn.MLP, data: list[list[float]], labels: list[float], p
     x0, x1, y0, y1 = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
     gx = [x0 + (x1 - x0) * i / (n - 1) for i in range(n)]
     gy = [y0 + (y1 - y0) * j / (n - 1) for j in range(n)]
-    z = [[1.0 if model([a, b]).data > 0 else 0.0 for a in gx] for b in gy]  # type: ignore[union-attr]
+    z = [[1.0 if _score(model, [a, b]).data > 0 else 0.0 for a in gx] for b in gy]
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.contourf(gx, gy, z, levels=[-0.5, 0.5, 1.5], cmap="Spectral", alpha=0.8)
     ax.scatter(xs, ys, c=labels, cmap="Spectral", edgecolors="black", s=30)
@@ -95,9 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         from .viz import draw_dot
 
         neuron = model.layers[0].neurons[0]
-        dot = draw_dot(
-            neuron([Value(a) for a in data[0]]), format=args.graph.suffix.lstrip(".") or "svg"
-        )  # type: ignore[arg-type]
+        fmt: Literal["svg", "png"] = "png" if args.graph.suffix == ".png" else "svg"
+        dot = draw_dot(neuron([Value(a) for a in data[0]]), format=fmt)
         args.graph.write_bytes(dot.pipe())
         print(f"graph of one neuron: {args.graph}")
     return 0
