@@ -138,7 +138,14 @@ def _topological(root: Value) -> list[Value]:
         elif v not in seen:
             seen.add(v)
             stack.append((v, True))
-            stack.extend([(p, False) for p in v._parents if p not in seen])
+            for p in v._parents:
+                if p in seen:
+                    continue
+                if p._parents:
+                    stack.append((p, False))
+                else:  # a leaf is done as soon as it is seen
+                    seen.add(p)
+                    order.append(p)
     return order
 
 

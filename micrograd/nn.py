@@ -6,7 +6,8 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from .engine import Value, dot
+from .engine import Value, _node, dot
+from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
@@ -33,12 +34,16 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
+        self._act = None if activation == "linear" else getattr(Value, activation)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
-        act = dot(self.w, x) + self.b
-        return act if self.activation == "linear" else getattr(act, self.activation)()
+        return self.forward(_values(x, len(self.w)), Value(1.0))
+
+    def forward(self, x: tuple[Value, ...], one: Value) -> Value:
+        """activation(dot(w + [b], x + [one])): one node and its activation; x must be Values
+        of the right number and ``one`` the constant 1 (Layer shares it between its neurons)."""
+        act = _node(OPS["dot"], (*self.w, self.b, *x, one))
+        return act if self._act is None else self._act(act)
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -57,7 +62,8 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+        xs, one = _values(x, len(self.neurons[0].w)), Value(1.0)
+        out = [n.forward(xs, one) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
@@ -98,6 +104,12 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP([{', '.join(map(repr, self.layers))}])"
+
+
+def _values(x: Sequence[Value | float], n: int) -> tuple[Value, ...]:
+    if len(x) != n:
+        raise ValueError(f"the layer takes {n} inputs, got {len(x)}")
+    return tuple([v if isinstance(v, Value) else Value(v) for v in x])
 
 
 class SGD:
