@@ -30,5 +30,6 @@ def test_ci_runs_the_readme_test_command_exactly():
 
 
 def test_readme_examples_run():
+    # Blocks fenced as python are complete programs; fragments are fenced as py.
     for block in re.findall(r"```python\n(.*?)```", README, re.S):
         exec(block, {})
