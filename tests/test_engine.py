@@ -173,8 +173,9 @@ def test_an_error_leaves_the_graph_usable():
 def test_backward_overflow_raises_and_leaves_gradients_untouched():
     x = Value(1e-300)
     y = x * 1e200 * 1e200  # finite values, but dy/dx = 1e400
-    with pytest.raises(OpError, match="backward"):
+    with pytest.raises(OpError, match="overflows") as info:
         y.backward()
+    assert info.value.op == "backward"
     assert x.grad == 0.0
     z = x * 3.0
     z.backward()
@@ -254,3 +255,48 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         assert gc.collect() == 0  # nothing was left for the cycle collector
     finally:
         gc.enable()
+
+
+def test_dot_checks_its_sequences():
+    with pytest.raises(ValueError, match="equal, non-zero length: 2, 1"):
+        dot([1.0, 2.0], [3.0])
+    with pytest.raises(ValueError, match="equal, non-zero length: 0, 0"):
+        dot([], [])
+
+
+def test_zero_grad_visits_each_node_once():
+    x = Value(1.0)
+    y = x
+    for _ in range(200):  # 2**200 paths: a walk that revisits nodes never ends
+        y = y + y
+    y.zero_grad()
+    assert x.grad == 0.0
+
+
+def test_an_op_that_fails_inside_its_domain_says_why(monkeypatch):
+    import micrograd.engine
+    from micrograd.engine import register
+    from micrograd.ops import Op
+
+    def broken(a):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(micrograd.engine, "OPS", dict(micrograd.engine.OPS))
+    register(Op("broken", 1, broken, "{}.broken()", torch="neg", mp=lambda mp, a: -a))
+    register(
+        Op(
+            "short",
+            2,
+            lambda a, b: (a + b, (1.0,)),
+            "short({}, {})",
+            torch="add",
+            mp=lambda mp, a, b: a + b,
+        )
+    )
+    try:
+        with pytest.raises(OpError, match=r"broken\(1\.0\): boom"):
+            Value(1.0).broken()
+        with pytest.raises(TypeError, match="'short' returned 1 partials for 2 inputs"):
+            micrograd.apply(micrograd.engine.OPS["short"], 1.0, 2.0)
+    finally:
+        del Value.broken

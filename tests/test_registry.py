@@ -87,6 +87,7 @@ def test_value_api_dispatches_through_the_registry(op, data):
 
 
 def test_a_name_is_declared_once():
+    assert list(registry(OPS["neg"], OPS["exp"])) == ["neg", "exp"]
     op = OPS["neg"]
     with pytest.raises(ValueError, match="declared twice"):
         registry(op, op)
@@ -112,3 +113,8 @@ def test_a_registered_method_op_becomes_a_value_method(monkeypatch):
         assert (y.data, x.grad, y._op) == (9.0, 6.0, op)
     finally:
         del Value.square
+
+
+def test_only_ops_spelled_as_methods_become_methods():
+    for op in OPS.values():
+        assert hasattr(Value, op.name) == (op.syntax == "{}." + op.name + "()"), op.name

@@ -7,6 +7,7 @@ carry an absolute error of ULPS subnormal units, scaled by the inputs that multi
 and the oracle's own truncation error is below ORACLE_ATOL (see micrograd.testing).
 """
 
+import itertools
 import math
 import sys
 
@@ -97,7 +98,28 @@ def any_float(domain, kinks):
 def test_any_finite_input_gives_the_right_answer_or_a_clear_error(op, data):
     params = data.draw(op_params(op))
     domains = input_domains(op, params, data)
-    xs = [data.draw(any_float(d, op.kinks)) for d in domains]
+    check_any_input(op, [data.draw(any_float(d, op.kinks)) for d in domains], params)
+
+
+def specials(domain, kinks):
+    return sorted(
+        {0.0, -0.0, TINY, 1.0, -1.0, 2.0, -MAX, *kinks}
+        | {e for e in (domain.lo, *domain.holes) if math.isfinite(e)}
+    )
+
+
+@each_op
+def test_every_edge_and_extreme_input_gives_the_right_answer_or_a_clear_error(op):
+    # The fuzz above, run exhaustively over the points where domains and formulas change.
+    for params in itertools.product(*op.params.values()):
+        domains = op.domains(*params) * (2 if op.arity == VARIADIC else 1)
+        for xs in itertools.product(*(specials(d, op.kinks) for d in domains)):
+            check_any_input(op, list(xs), params)
+
+
+def check_any_input(op, xs, params):
+    """The value and partials of ``op`` at ``xs`` are right, or it raises the documented error."""
+    domains = op.domains(*params) * (len(xs) if op.arity == VARIADIC else 1)
     try:
         out = apply(op, *xs, params=params)
     except OpError as e:
