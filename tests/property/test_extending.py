@@ -32,7 +32,7 @@ SOFTPLUS = Op(
     softplus,
     "{}.softplus()",
     torch="nn.functional.softplus",
-    mp=lambda mp, a: mp.log(1 + mp.exp(a)),
+    mp=lambda mp, a: mp.log1p(mp.exp(a)),
 )
 WRONG = Op(
     "wrongplus",
@@ -40,7 +40,7 @@ WRONG = Op(
     lambda a: (softplus(a)[0], (0.5,)),
     "{}.wrongplus()",
     torch="nn.functional.softplus",
-    mp=lambda mp, a: mp.log(1 + mp.exp(a)),
+    mp=lambda mp, a: mp.log1p(mp.exp(a)),
 )
 
 
