@@ -42,7 +42,7 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    # Every op goes through the registry: apply(OPS[name], inputs..., params=...).
+    # Every op goes through the registry: _node(OPS[name], inputs, params), as apply() does.
     def __add__(self, other: Value | float) -> Value:
         return _node(OPS["add"], (self, _value(other)))
 
