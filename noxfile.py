@@ -74,8 +74,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def compare(session: nox.Session) -> None:
-    """Speed and memory of this checkout against git refs, micrograd 0.1.0 and plain floats,
-    side by side: nox -s compare -- [REF ...] [--rounds N] [--threshold 0.1]."""
+    """Speed and memory vs git refs, micrograd 0.1.0 and plain floats: -- [REF ...] [--help]."""
     session.install("matplotlib>=3.7")
     session.run("python", "benchmarks/compare.py", *session.posargs)
 
