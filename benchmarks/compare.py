@@ -107,6 +107,7 @@ def main() -> int:
         "--workloads",
         nargs="+",
         default=[*workloads.WORKLOADS, "bytes per node"],
+        choices=[*workloads.WORKLOADS, "bytes per node"],
         help="workloads to run (default: all)",
     )
     parser.add_argument("--no-upstream", action="store_true", help="leave out micrograd 0.1.0")
