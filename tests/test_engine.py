@@ -300,3 +300,19 @@ def test_an_op_that_fails_inside_its_domain_says_why(monkeypatch):
             micrograd.apply(micrograd.engine.OPS["short"], 1.0, 2.0)
     finally:
         del Value.broken
+
+
+def test_overflow_errors_say_so():
+    with pytest.raises(
+        OpError, match=r"mul\(1e\+200, 1e\+200\): the value or a derivative overflows float64$"
+    ):
+        Value(1e200) * 1e200
+
+
+def test_powv_keeps_full_precision_for_a_tiny_exponent():
+    # d/da a**b = b * a**(b - 1); in floats b - 1 rounds to -1 for b = 5e-17, an error of
+    # b * |log a| = 4e-14 relative. Computed as a**b * (b / a), it stays within a few ulps.
+    a, b = Value(5e-324), Value(5e-17)
+    (a**b).backward()
+    exact = (5e-17 / 5e-324) * math.exp(5e-17 * math.log(5e-324))
+    assert a.grad == pytest.approx(exact, rel=1e-15)

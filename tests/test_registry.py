@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd.engine
-from micrograd import OPS, Op, Value, dot
+from micrograd import OPS, Domain, Op, Value, dot
 from micrograd.engine import register
 from micrograd.ops import VARIADIC, registry
 from micrograd.testing import op_params, points, spell
@@ -118,3 +118,16 @@ def test_a_registered_method_op_becomes_a_value_method(monkeypatch):
 def test_only_ops_spelled_as_methods_become_methods():
     for op in OPS.values():
         assert hasattr(Value, op.name) == (op.syntax == "{}." + op.name + "()"), op.name
+
+
+def test_domains_print_as_their_conditions():
+    assert str(Domain()) == "any finite x"
+    assert str(Domain(lo=0.0)) == "0 < x"
+    assert str(Domain(lo=0.0, closed=True)) == "0 <= x"
+    assert str(Domain(lo=-1.0, hi=1.0, holes=(0.0,))) == "-1 < x and x < 1 and x != 0"
+
+
+def test_registry_keeps_the_ops_it_is_given():
+    table = registry(OPS["neg"], OPS["exp"])
+    assert table["neg"] is OPS["neg"]
+    assert table["exp"] is OPS["exp"]
