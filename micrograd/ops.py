@@ -92,8 +92,12 @@ def _pow_domain(n: float) -> tuple[Domain, ...]:
 def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
     y = math.pow(a, b)
     # NOTE: b * a**(b - 1) as y * (b / a) does not round b - 1 (nor overflow for tiny a and b);
-    # where y underflows, a**(b - 1) is taken directly.
-    da = y * (b / a) if y >= 2.2250738585072014e-308 else b * math.pow(a, b - 1)
+    # as y / a * b where b / a overflows first; where y underflows, a**(b - 1) directly.
+    if y < 2.2250738585072014e-308:
+        da = b * math.pow(a, b - 1)
+    else:
+        r = b / a
+        da = y * r if math.isfinite(r) else y / a * b
     return y, (da, y * log(a))
 
 

@@ -103,7 +103,7 @@ def test_any_finite_input_gives_the_right_answer_or_a_clear_error(op, data):
 
 def specials(domain, kinks):
     return sorted(
-        {0.0, -0.0, TINY, 1.0, -1.0, 2.0, -MAX, *kinks}
+        {0.0, -0.0, TINY, 0.5, 1.0, -1.0, 2.0, -MAX, *kinks}
         | {e for e in (domain.lo, *domain.holes) if math.isfinite(e)}
     )
 
