@@ -108,7 +108,7 @@ class MLP(Module):
 
 def _values(x: Sequence[Value | float], n: int) -> tuple[Value, ...]:
     if len(x) != n:
-        raise ValueError(f"the layer takes {n} inputs, got {len(x)}")
+        raise ValueError(f"takes {n} inputs, got {len(x)}")
     return tuple([v if isinstance(v, Value) else Value(v) for v in x])
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd import OPS, Value, apply
+from micrograd import OPS, apply
 from micrograd.testing import (
     EPS,
     Instr,
@@ -58,11 +58,9 @@ def test_programs_print_as_the_python_that_reproduces_them(program):
     assert env[f"v{len(program.instrs) - 1}"].data == out.data == run_float(program)
 
 
-def grads(program, out_of):
-    leaves, _ = run_engine(program)
-    for x in leaves:
-        x.grad = 0.0
-    out_of(leaves).backward()
+def grads(program):
+    leaves, out = run_engine(program)
+    out.backward()
     return [x.grad for x in leaves]
 
 
@@ -70,27 +68,20 @@ def grads(program, out_of):
 def test_gradients_are_linear_in_the_output(program, alpha, beta, data):
     # d(aF + bG) = a dF + b dG, with G another instruction of the same program (shared nodes).
     j = data.draw(st.integers(0, len(program.instrs) - 1))
-    g_nodes = {}
-
-    def both(xs):
-        env = dict(zip([f"x{i}" for i in range(len(xs))], xs, strict=True))
-        for k, ins in enumerate(program.instrs):
-            args = [env[a] if isinstance(a, str) else a for a in ins.args]
-            env[f"v{k}"] = apply(OPS[ins.op], *args, params=ins.params)
-        g_nodes["F"], g_nodes["G"] = env[f"v{len(program.instrs) - 1}"], env[f"v{j}"]
-        return g_nodes["F"] * alpha + g_nodes["G"] * beta
-
-    xs = [Value(x) for x in program.leaves]
-    both(xs).backward()
-    combined = [x.grad for x in xs]
-    xs = [Value(x) for x in program.leaves]
-    both(xs)
-    g_nodes["F"].backward()
-    df = [x.grad for x in xs]
-    xs = [Value(x) for x in program.leaves]
-    both(xs)
-    g_nodes["G"].backward()
-    dg = [x.grad for x in xs]
+    n = len(program.instrs)
+    combined = grads(
+        Program(
+            program.leaves,
+            (
+                *program.instrs,
+                Instr("mul", (f"v{n - 1}", alpha)),
+                Instr("mul", (f"v{j}", beta)),
+                Instr("add", (f"v{n}", f"v{n + 1}")),
+            ),
+        )
+    )
+    df = grads(program)
+    dg = grads(Program(program.leaves, program.instrs[: j + 1]))
     # Same partials, summed in a different order and scaled at a different place: each path
     # product differs by a few roundings, so compare within ULPS-style bounds of the paths.
     _, bound_f = error_bounds(program)
@@ -128,12 +119,7 @@ def check_chain_rule(program, op):
     except ArithmeticError:
         return  # the op overflows on this output
     top.backward()
-    inner = grads(
-        program,
-        lambda xs: program.run(
-            lambda x: x, lambda op, a, p: apply(op, *a, params=p), const=float, leaves=xs
-        )[1],
-    )
+    inner = grads(program)
     (d,) = top._partials
     # d * (sum of path products) against the sum of (d * path product): the two roundings of
     # the same sum, each within the program's error bound, scaled by |d|.
