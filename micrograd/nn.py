@@ -1,9 +1,16 @@
-"""Neural networks on Values: Module, Neuron, Layer, MLP, the losses and SGD the demo needs."""
+"""Neural networks on Values: Module, Neuron, Layer, MLP, the losses and SGD the demo needs.
+
+A drop-in for micrograd 0.1.0's nn: ``Neuron(nin, nonlin=True)``, ``Layer(nin, nout,
+**kwargs)``, ``MLP(nin, nouts)``, weights drawn from the global ``random`` module in 0.1.0's
+order unless a ``seed`` is given.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from math import isfinite
+from types import ModuleType
 from typing import Literal
 
 from .engine import Value, _node, dot
@@ -11,6 +18,7 @@ from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
+Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
 
 
 class Module:
@@ -25,25 +33,40 @@ class Module:
 
 
 class Neuron(Module):
-    """activation(w . x + b), weights uniform in [-1, 1] from ``rng``, bias 0."""
+    """activation(w . x + b), weights uniform in [-1, 1] from ``rng`` (default: the global
+    ``random`` module, as micrograd 0.1.0), bias 0.
 
-    def __init__(self, nin: int, activation: Activation = "relu", rng: random.Random | None = None):
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        rng = rng or random.Random()
+    ``nonlin`` is micrograd 0.1.0's spelling: True is relu, False linear.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: Activation | None = None,
+        rng: Rng | None = None,
+        *,
+        nonlin: bool | None = None,
+    ):
+        _check_size("nin", nin)
+        self.activation = _activation(activation, nonlin)
+        rng = random if rng is None else rng
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        self.activation = activation
-        self._act = None if activation == "linear" else getattr(Value, activation)
+        self._act = None if self.activation == "linear" else getattr(Value, self.activation)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        return self.forward(_values(x, len(self.w)), Value(1.0))
+        return self.forward(_values(x, len(self.w), "Neuron"), Value(1.0))
 
     def forward(self, x: tuple[Value, ...], one: Value) -> Value:
         """activation(dot(w + [b], x + [one])): one node and its activation; x must be Values
         of the right number and ``one`` the constant 1 (Layer shares it between its neurons)."""
         act = _node(OPS["dot"], (*self.w, self.b, *x, one))
         return act if self._act is None else self._act(act)
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd 0.1.0's flag: whether the neuron has an activation."""
+        return self.activation != "linear"
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -53,16 +76,27 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons on the same inputs; one output is returned as a Value, not a list."""
+    """``nout`` neurons on the same inputs; one output is returned as a Value, not a list.
+
+    Keyword arguments go to each Neuron (``activation=``, ``nonlin=``), as in 0.1.0.
+    """
 
     def __init__(
-        self, nin: int, nout: int, activation: Activation = "relu", rng: random.Random | None = None
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation | None = None,
+        rng: Rng | None = None,
+        *,
+        nonlin: bool | None = None,
     ):
-        rng = rng or random.Random()
+        _check_size("nin", nin)
+        _check_size("nout", nout)
+        activation = _activation(activation, nonlin)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        xs, one = _values(x, len(self.neurons[0].w)), Value(1.0)
+        xs, one = _values(x, len(self.neurons[0].w), "Layer"), Value(1.0)
         out = [n.forward(xs, one) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -70,13 +104,17 @@ class Layer(Module):
         return [p for n in self.neurons for p in n.parameters()]
 
     def __repr__(self) -> str:
-        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, activation={self.neurons[0].activation!r})"
+        n = self.neurons[0]
+        return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
 
 
 class MLP(Module):
-    """Layers of sizes ``nin -> nouts``: ``activation`` between them, the last one linear.
+    """Layers of sizes ``nin -> nouts``: ``activation`` on every layer but the last, which has
+    ``output_activation`` (linear by default, as in 0.1.0; the lecture's MLP is
+    ``MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh")``).
 
-    ``seed`` makes the initial weights reproducible.
+    Weights come from ``random.Random(seed)``, or without a seed from the global ``random``
+    module in 0.1.0's order (so ``random.seed(1337)`` reproduces 0.1.0's models).
     """
 
     def __init__(
@@ -85,43 +123,116 @@ class MLP(Module):
         nouts: Sequence[int],
         activation: Activation = "relu",
         seed: int | None = None,
+        output_activation: Activation = "linear",
     ):
-        rng = random.Random(seed)
+        _check_size("nin", nin)
+        if isinstance(nouts, str | bytes) or not isinstance(nouts, Sequence):
+            raise TypeError(
+                f"nouts must be a list of layer sizes such as [16, 16, 1], got {type(nouts).__name__}"
+            )
+        if not nouts:
+            raise ValueError("nouts must name at least one layer, such as [16, 16, 1], got []")
+        for i, n in enumerate(nouts):
+            _check_size(f"nouts[{i}]", n)
+        hidden = _activation(activation, None, "activation")
+        last = _activation(output_activation, None, "output_activation")
+        if seed is not None and (type(seed) is not int):
+            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
+        rng: Rng = random if seed is None else random.Random(seed)
         sizes = [nin, *nouts]
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else "linear", rng)
+            Layer(sizes[i], sizes[i + 1], hidden if i < len(nouts) - 1 else last, rng)
             for i in range(len(nouts))
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        out: Value | list[Value] = list(x)  # type: ignore[arg-type]
+        out: Value | list[Value] = _values(x, len(self.layers[0].neurons[0].w), "MLP")  # type: ignore[assignment]
         for layer in self.layers:
-            out = layer(out if isinstance(out, list) else [out])
+            out = layer(out if isinstance(out, list | tuple) else [out])
         return out
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:
-        return f"MLP([{', '.join(map(repr, self.layers))}])"
+        first, last = self.layers[0].neurons[0], self.layers[-1].neurons[0]
+        hidden = f", activation={first.activation!r}" if len(self.layers) > 1 else ""
+        nouts = [len(layer.neurons) for layer in self.layers]
+        return f"MLP({len(first.w)}, {nouts}{hidden}, output_activation={last.activation!r})"
 
 
-def _values(x: Sequence[Value | float], n: int) -> tuple[Value, ...]:
+def _activation(
+    activation: str | None, nonlin: bool | None, name: str = "activation"
+) -> Activation:
+    if nonlin is not None:
+        if not isinstance(nonlin, bool):
+            raise TypeError(f"nonlin must be True or False, got {nonlin!r}")
+        implied: Activation = "relu" if nonlin else "linear"
+        if activation is not None and activation != implied:
+            raise ValueError(f"nonlin={nonlin} contradicts activation={activation!r}")
+        return implied
+    if activation is None:
+        return "relu"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{name} must be one of {ACTIVATIONS}, got {activation!r}")
+    return activation  # type: ignore[return-value]
+
+
+def _check_size(name: str, n: object) -> None:
+    if type(n) is not int:
+        raise TypeError(f"{name} must be a positive int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n}")
+
+
+def _values(x: Sequence[Value | float], n: int, who: str) -> tuple[Value, ...]:
+    if isinstance(x, Value) or not isinstance(x, Sequence) or isinstance(x, str | bytes):
+        raise TypeError(f"{who} takes a list of {n} inputs, got {type(x).__name__}")
     if len(x) != n:
-        raise ValueError(f"takes {n} inputs, got {len(x)}")
+        raise ValueError(f"{who} takes {n} inputs, got {len(x)}")
     return tuple([v if isinstance(v, Value) else Value(v) for v in x])
 
 
 class SGD:
-    """Plain gradient descent: ``p.data -= lr * p.grad`` for every parameter."""
+    """Plain gradient descent: ``p.data -= lr * p.grad`` for every parameter.
+
+    A step that would make a parameter non-finite raises ValueError and changes nothing.
+    """
 
     def __init__(self, params: Iterable[Value], lr: float = 0.1):
         self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(
+                    f"SGD optimises Values (model.parameters()), got {type(p).__name__} at "
+                    f"params[{i}]"
+                )
         self.lr = lr
 
+    @property
+    def lr(self) -> float:
+        """The learning rate: a finite number."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, lr: float) -> None:
+        if isinstance(lr, bool) or not isinstance(lr, int | float):
+            raise TypeError(f"lr must be a number, got {type(lr).__name__}: {lr!r}")
+        if not isfinite(lr):
+            raise ValueError(f"lr must be finite, got {lr!r}")
+        self._lr = float(lr)
+
     def step(self) -> None:
-        for p in self.params:
-            p.data -= self.lr * p.grad
+        lr = self._lr
+        new = [p.data - lr * p.grad for p in self.params]
+        for i, (p, x) in enumerate(zip(self.params, new, strict=True)):
+            if not isfinite(x):
+                raise ValueError(
+                    f"SGD step makes params[{i}] non-finite: data {p.data!r} - lr {lr!r} * "
+                    f"grad {p.grad!r}; no parameter was changed"
+                )
+        for p, x in zip(self.params, new, strict=True):
+            p.data = x
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -130,19 +241,38 @@ class SGD:
 
 def mean(xs: Sequence[Value]) -> Value:
     """The mean of Values."""
+    if not xs:
+        raise ValueError("mean of no values")
     return sum(xs, Value(0.0)) * (1.0 / len(xs))
 
 
 def max_margin_loss(scores: Sequence[Value], ys: Sequence[float]) -> Value:
     """SVM hinge loss mean(relu(1 - y * score)) for labels y in {-1, +1}."""
+    _same_length("max_margin_loss", "scores", scores, "ys", ys)
+    for i, y in enumerate(ys):
+        if y not in (-1, 1) or isinstance(y, bool):
+            raise ValueError(f"max_margin_loss needs labels -1 or +1, got ys[{i}] = {y!r}")
     return mean([(1 - y * s).relu() for s, y in zip(scores, ys, strict=True)])
 
 
 def mse_loss(preds: Sequence[Value], targets: Sequence[Value | float]) -> Value:
     """mean((pred - target) ** 2)."""
+    _same_length("mse_loss", "preds", preds, "targets", targets)
     return mean([(p - t) ** 2 for p, t in zip(preds, targets, strict=True)])
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:
     """alpha * sum(p ** 2): weight decay as a loss term."""
+    if not params:
+        raise ValueError("l2 of no parameters")
     return alpha * dot(params, params)
+
+
+def _same_length(who: str, a: str, xs: Sequence[object], b: str, ys: Sequence[object]) -> None:
+    for name, seq in ((a, xs), (b, ys)):
+        if not isinstance(seq, Sequence) or isinstance(seq, str | bytes):
+            raise TypeError(f"{who}: {name} must be a list, got {type(seq).__name__}")
+    if len(xs) != len(ys):
+        raise ValueError(f"{who}: {a} and {b} differ in length: {len(xs)} and {len(ys)}")
+    if not xs:
+        raise ValueError(f"{who}: {a} and {b} are empty")

@@ -54,11 +54,16 @@ class Op:
     f: Callable[..., tuple[float, tuple[float, ...]]]  # (*inputs, *params) -> (value, partials)
     syntax: str  # how the Value API spells it, filled with the inputs then the params
     domain: tuple[Domain, ...] | Callable[..., tuple[Domain, ...]] = ()  # per input; () = REAL
-    kinks: tuple[float, ...] = ()  # points where the derivative does not exist
+    symbol: str | Callable[..., str] = ""  # the node's op as the lecture and 0.1.0 print it
+    kinks: Mapping[float, float] = field(default_factory=dict)  # x -> d out/dx there (PyTorch's)
     torch: str | Callable[..., Any] = ""  # name in torch, or f(torch, *tensors, *params)
     mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
     params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
     commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
+
+    def spelled(self, *params: float) -> str:
+        """The op's symbol for these params: ``+``, ``*``, ``**2``, ``tanh``, ``ReLU`` ..."""
+        return self.symbol(*params) if callable(self.symbol) else self.symbol
 
     def domains(self, *params: float) -> tuple[Domain, ...]:
         """The domain of each input (for a variadic op, of every input)."""
@@ -87,6 +92,11 @@ def _pow_domain(n: float) -> tuple[Domain, ...]:
     if n == int(n):
         return (REAL,) if n >= 0 else (NONZERO,)
     return (Domain(lo=0.0, closed=n > 1),)  # a fractional power of a negative is complex
+
+
+def _pow_symbol(n: float) -> str:
+    """**n"""
+    return f"**{n:g}"
 
 
 def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
@@ -136,28 +146,31 @@ def _mp_sigmoid(mp: Any, a: Any) -> Any:
 
 # fmt: off
 OPS = registry(
-    Op("add",     2, lambda a, b: (a + b, (1.0, 1.0)),               "{} + {}",     commutative=True, torch="add", mp=lambda mp, a, b: a + b),
-    Op("sub",     2, lambda a, b: (a - b, (1.0, -1.0)),              "{} - {}",     torch="sub", mp=lambda mp, a, b: a - b),
-    Op("mul",     2, lambda a, b: (a * b, (b, a)),                   "{} * {}",     commutative=True, torch="mul", mp=lambda mp, a, b: a * b),
-    Op("div",     2, lambda a, b: (a / b, (1.0 / b, -a / b / b)),    "{} / {}",     domain=(REAL, NONZERO), torch="div", mp=lambda mp, a, b: a / b),
-    Op("neg",     1, lambda a: (-a, (-1.0,)),                        "-{}",         torch="neg", mp=lambda mp, a: -a),
-    Op("pow",     1, _pow,                                           "{} ** {!r}",  domain=_pow_domain, torch="pow", mp=lambda mp, a, n: mp.power(a, n),
+    Op("add",     2, lambda a, b: (a + b, (1.0, 1.0)),               "{} + {}",     symbol="+", commutative=True, torch="add", mp=lambda mp, a, b: a + b),
+    Op("sub",     2, lambda a, b: (a - b, (1.0, -1.0)),              "{} - {}",     symbol="-", torch="sub", mp=lambda mp, a, b: a - b),
+    Op("mul",     2, lambda a, b: (a * b, (b, a)),                   "{} * {}",     symbol="*", commutative=True, torch="mul", mp=lambda mp, a, b: a * b),
+    Op("div",     2, lambda a, b: (a / b, (1.0 / b, -a / b / b)),    "{} / {}",     symbol="/", domain=(REAL, NONZERO), torch="div", mp=lambda mp, a, b: a / b),
+    Op("neg",     1, lambda a: (-a, (-1.0,)),                        "-{}",         symbol="-", torch="neg", mp=lambda mp, a: -a),
+    Op("pow",     1, _pow,                                           "{} ** {!r}",  symbol=_pow_symbol, domain=_pow_domain, torch="pow", mp=lambda mp, a, n: mp.power(a, n),
        params={"n": (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, 0.0, 1.0, -0.5)}),
-    Op("powv",    2, _powv,                                          "{} ** {}",    domain=(POSITIVE, REAL), torch="pow", mp=lambda mp, a, b: mp.power(a, b)),
-    Op("exp",     1, lambda a: (y := exp(a), (y,)),                  "{}.exp()",    torch="exp", mp=lambda mp, a: mp.exp(a)),
-    Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a)),
-    Op("tanh",    1, _tanh,                                          "{}.tanh()",   torch="tanh", mp=lambda mp, a: mp.tanh(a)),
-    Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", torch="sigmoid", mp=_mp_sigmoid),
+    Op("powv",    2, _powv,                                          "{} ** {}",    symbol="**", domain=(POSITIVE, REAL), torch="pow", mp=lambda mp, a, b: mp.power(a, b)),
+    Op("exp",     1, lambda a: (y := exp(a), (y,)),                  "{}.exp()",    symbol="exp", torch="exp", mp=lambda mp, a: mp.exp(a)),
+    Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    symbol="log", domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a)),
+    Op("tanh",    1, _tanh,                                          "{}.tanh()",   symbol="tanh", torch="tanh", mp=lambda mp, a: mp.tanh(a)),
+    Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", symbol="sigmoid", torch="sigmoid", mp=_mp_sigmoid),
     Op("relu",    1, lambda a: (a if a > 0.0 else 0.0, (1.0 if a > 0.0 else 0.0,)),
-                                                                     "{}.relu()",   kinks=(0.0,), torch="relu", mp=lambda mp, a: max(a, 0)),
-    Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", commutative=True, torch=_torch_dot, mp=_mp_dot),
+                                                                     "{}.relu()",   symbol="ReLU", kinks={0.0: 0.0}, torch="relu", mp=lambda mp, a: max(a, 0)),
+    Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", symbol="dot", commutative=True, torch=_torch_dot, mp=_mp_dot),
 )
 # fmt: on
 
 
 def op_table(ops: Mapping[str, Op] = OPS) -> str:
     """The registry as a Markdown table: the op list of the docs."""
-    rows = ["| op | Value API | domain | kinks | PyTorch |", "|---|---|---|---|---|"]
+    rows = [
+        "| op | Value API | symbol | domain | kinks: derivative there | PyTorch |",
+        "|---|---|---|---|---|---|",
+    ]
     for op in ops.values():
         args = ["x", "y"] if op.arity == VARIADIC else ["x", "y"][: op.arity]
         names = [type("Param", (), {"__repr__": lambda self, p=p: p})() for p in op.params]
@@ -168,9 +181,10 @@ def op_table(ops: Mapping[str, Op] = OPS) -> str:
             domain = "; ".join(
                 str(d).replace("x", a) for a, d in zip(args, op.domains(), strict=False)
             )
-        kinks = ", ".join(f"{k:g}" for k in op.kinks) or "-"
+        kinks = ", ".join(f"x = {k:g}: {d:g}" for k, d in op.kinks.items()) or "-"
+        symbol = op.symbol.__doc__ if callable(op.symbol) else op.symbol
         torch = f"`torch.{op.torch}`" if isinstance(op.torch, str) else "`torch.dot`"
-        rows.append(f"| {op.name} | `{spelled}` | {domain} | {kinks} | {torch} |")
+        rows.append(f"| {op.name} | `{spelled}` | `{symbol}` | {domain} | {kinks} | {torch} |")
     return "\n".join(rows)
 
 

@@ -24,27 +24,57 @@ def trace(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
     return nodes, edges
 
 
-def draw_dot(
-    root: Value, format: Literal["svg", "png"] = "svg", rankdir: Literal["LR", "TB"] = "LR"
-) -> graphviz.Digraph:
-    """A graphviz.Digraph of ``root``'s graph: a record per Value (data, grad), a dot per op.
+MAX_NODES = 250  # beyond this Graphviz takes seconds to lay out and the text is unreadable
 
-    Render it with ``.render()`` or ``.pipe()``; a notebook shows it as is.
+
+def draw_dot(
+    root: Value,
+    format: Literal["svg", "png"] = "svg",
+    rankdir: Literal["LR", "TB"] = "LR",
+    max_nodes: int | None = MAX_NODES,
+) -> graphviz.Digraph:
+    """A graphviz.Digraph of ``root``'s graph as the lecture draws it: a record
+    ``label | data | grad`` per Value and an ellipse with the op's symbol (``+``, ``*``,
+    ``tanh``) for each op, left to right (``rankdir="TB"``: top to bottom).
+
+    A graph of more than ``max_nodes`` Values raises ValueError (``max_nodes=None`` draws it
+    anyway). Render it with ``.render()`` or ``.pipe()``; a notebook shows it as is.
     """
+    if format not in ("svg", "png"):
+        raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot draws a Value's graph, got {type(root).__name__}")
     try:
         import graphviz
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError(
             "draw_dot needs the graphviz package: pip install 'micrograd[viz]'"
         ) from e
-    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
     nodes, edges = trace(root)
+    if max_nodes is not None and len(nodes) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(nodes)} Values, more than max_nodes={max_nodes}: Graphviz "
+            "needs seconds to lay it out and the drawing is unreadably small. Draw a part "
+            "(a neuron's output, one example's loss) or pass max_nodes=None"
+        )
+    dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
     for v in nodes:
         uid = str(id(v))
-        dot.node(uid, f"{{ data {v.data:.4f} | grad {v.grad:.4f} }}", shape="record")
-        if v._op is not None:
-            dot.node(uid + v._op.name, v._op.name, shape="ellipse")
-            dot.edge(uid + v._op.name, uid)
+        dot.node(
+            uid, f"{{ {_escape(v.label)} | data {v.data:.4f} | grad {v.grad:.4f} }}", shape="record"
+        )
+        if v._parents:
+            dot.node(uid + "op", v._op)
+            dot.edge(uid + "op", uid)
     for p, v in edges:
-        dot.edge(str(id(p)), str(id(v)) + v._op.name)  # type: ignore[union-attr]
+        dot.edge(str(id(p)), str(id(v)) + "op")
     return dot
+
+
+def _escape(text: str) -> str:
+    """``text`` as a literal inside a Graphviz record label."""
+    return "".join("\\" + c if c in "\\|{}<> " else c for c in text)

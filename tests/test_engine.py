@@ -88,11 +88,22 @@ def test_augmented_assignment_makes_a_new_node():
     assert a.grad == 3.0
 
 
-def test_float_conversion_and_repr():
+def test_repr_and_data_is_a_float():
     v = Value(2)
-    assert float(v) == 2.0
     assert isinstance(v.data, float)
     assert repr(v) == "Value(data=2.0, grad=0.0)"
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [float, int, complex, round, math.exp, math.sqrt, math.log, math.tanh, math.floor, math.fsum],
+    ids=lambda f: f.__name__,
+)
+def test_no_implicit_conversion_cuts_a_value_out_of_the_graph(convert):
+    # y * math.exp(y) would give dy at y = 3 as e**3 = 20.09 instead of 4 e**3 = 80.34.
+    y = Value(3.0)
+    with pytest.raises(TypeError, match=r"v\.exp\(\).*v\.data"):
+        convert([y] if convert is math.fsum else y)
 
 
 @pytest.mark.parametrize("bad", ["abc", True, None, 1j, [1.0], Value])
@@ -236,7 +247,7 @@ def test_values_use_slots():
     v = Value(1.0)
     assert not hasattr(v, "__dict__")
     with pytest.raises(AttributeError):
-        v.label = "x"
+        v.colour = "red"
 
 
 def test_a_dropped_graph_is_freed_by_reference_counting_alone():

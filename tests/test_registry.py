@@ -81,7 +81,7 @@ def test_value_api_dispatches_through_the_registry(op, data):
     xs = [data.draw(points(d, op.kinks)) for d in domains]
     env = {f"a{i}": Value(x) for i, x in enumerate(xs)}
     out = eval(spell(op, list(env), params), {"dot": dot}, env)
-    assert out._op is op, f"{spell(op, list(env), params)} did not go through OPS[{op.name!r}]"
+    assert out._fn is op, f"{spell(op, list(env), params)} did not go through OPS[{op.name!r}]"
     assert all(p is v for p, v in zip(out._parents, env.values(), strict=True))
     assert out.data == op.f(*xs, *params)[0]
 
@@ -110,7 +110,7 @@ def test_a_registered_method_op_becomes_a_value_method(monkeypatch):
         x = Value(3.0)
         y = x.square()
         y.backward()
-        assert (y.data, x.grad, y._op) == (9.0, 6.0, op)
+        assert (y.data, x.grad, y._fn) == (9.0, 6.0, op)
     finally:
         del Value.square
 
