@@ -170,7 +170,7 @@ def lecture_draw_dot(root):
         uid = str(id(n))
         dot.node(
             name=uid,
-            label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),
+            label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad),  # noqa: UP031 (the lecture's code)
             shape="record",
         )
         if n._op:
