@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from math import isfinite
 from numbers import Real
 
-from .ops import OPS, VARIADIC, Op
+from .ops import OPS, VARIADIC, Op, dot_parts
 
 
 class OpError(ArithmeticError):
@@ -33,7 +33,7 @@ class Value:
     _origin: Op | tuple[Op, tuple[float, ...]] | None  # the op (with its params, if any)
     _parents: tuple[Value, ...]
     _partials: tuple[float, ...]
-    _g: float  # scratch: this node's gradient during one backward pass
+    _g: float | None  # this node's gradient during a backward pass; None outside one
 
     def __init__(
         self, data: float, _children: tuple[Value, ...] = (), _op: str = "", label: str = ""
@@ -44,11 +44,12 @@ class Value:
                 "are declared in its registry, micrograd/ops.py (README: 'Add an op in one "
                 "table row'); build nodes with the ops themselves (a + b, a.tanh(), ...)"
             )
-        self.data = _as_float(data)
-        self.grad = self._g = 0.0
+        self.data = data if type(data) is float and not data - data else _as_float(data)
+        self.grad = 0.0
+        self._g = None
         self._origin = None
         self._parents = self._partials = ()
-        self.label = _as_label(label)
+        self.label = label if type(label) is str else _as_label(label)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -104,53 +105,53 @@ class Value:
 
     # Every op goes through the registry: _node(OPS[name], inputs, params), as apply() does.
     def __add__(self, other: Value | float) -> Value:
-        return _node(OPS["add"], (self, _value(other)))
+        return _binary(OPS["add"], self, other if isinstance(other, Value) else _leaf(other))
 
     def __radd__(self, other: float) -> Value:
-        return _node(OPS["add"], (Value(other), self))
+        return _binary(OPS["add"], _leaf(other), self)
 
     def __sub__(self, other: Value | float) -> Value:
-        return _node(OPS["sub"], (self, _value(other)))
+        return _binary(OPS["sub"], self, other if isinstance(other, Value) else _leaf(other))
 
     def __rsub__(self, other: float) -> Value:
-        return _node(OPS["sub"], (Value(other), self))
+        return _binary(OPS["sub"], _leaf(other), self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return _node(OPS["mul"], (self, _value(other)))
+        return _binary(OPS["mul"], self, other if isinstance(other, Value) else _leaf(other))
 
     def __rmul__(self, other: float) -> Value:
-        return _node(OPS["mul"], (Value(other), self))
+        return _binary(OPS["mul"], _leaf(other), self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        return _node(OPS["div"], (self, _value(other)))
+        return _binary(OPS["div"], self, other if isinstance(other, Value) else _leaf(other))
 
     def __rtruediv__(self, other: float) -> Value:
-        return _node(OPS["div"], (Value(other), self))
+        return _binary(OPS["div"], _leaf(other), self)
 
     def __neg__(self) -> Value:
-        return _node(OPS["neg"], (self,))
+        return _unary(OPS["neg"], self)
 
     def __rpow__(self, other: float) -> Value:
-        return _node(OPS["powv"], (Value(other), self))
+        return _binary(OPS["powv"], _leaf(other), self)
 
     def exp(self) -> Value:
-        return _node(OPS["exp"], (self,))
+        return _unary(OPS["exp"], self)
 
     def log(self) -> Value:
-        return _node(OPS["log"], (self,))
+        return _unary(OPS["log"], self)
 
     def tanh(self) -> Value:
-        return _node(OPS["tanh"], (self,))
+        return _unary(OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
-        return _node(OPS["sigmoid"], (self,))
+        return _unary(OPS["sigmoid"], self)
 
     def relu(self) -> Value:
-        return _node(OPS["relu"], (self,))
+        return _unary(OPS["relu"], self)
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _node(OPS["powv"], (self, other))
+            return _binary(OPS["powv"], self, other)
         return _node(OPS["pow"], (self,), (_as_float(other, "the exponent"),))
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -160,24 +161,28 @@ class Value:
         gradient or a grad that would overflow raises OpError and leaves every grad unchanged.
         """
         seed = _as_float(gradient, "gradient")
-        order = _topological(self)
-        for v in order:
-            v._g = 0.0
-        self._g = seed
-        # _g collects this pass alone; grad is touched only once the whole pass has succeeded.
-        # NOTE: a node whose gradient is exactly 0 adds exactly 0 to its inputs: skip it.
-        for v in reversed(order):
-            g = v._g
-            if g:
-                if g - g:  # inf or nan
-                    raise OpError("backward", (self.data,), f"the gradient at {v!r} overflows")
-                for p, d in zip(v._parents, v._partials, strict=False):  # equal: see _node
-                    p._g += d * g
-        for v in order:
-            if v._g and not isfinite(v.grad + v._g):
+        order = _topological(self)  # sets _g = 0.0 on each node it lists
+        try:
+            self._g = seed
+            # _g collects this pass alone; grad changes only once the whole pass has succeeded.
+            # NOTE: a zero gradient or a zero partial adds exactly 0: skipping it changes nothing.
+            for v in reversed(order):
+                g = v._g
+                if g:
+                    if g - g:  # inf or nan
+                        raise OpError("backward", (self.data,), f"the gradient at {v!r} overflows")
+                    for p, d in zip(v._parents, v._partials, strict=False):  # equal: see _node
+                        if d:
+                            p._g += d * g  # type: ignore[operator]
+            grads = [v.grad + v._g for v in order]  # type: ignore[operator]
+            if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
+                v = order[[isfinite(x) for x in grads].index(False)]
                 raise OpError("backward", (self.data,), f"adding to the grad of {v!r} overflows")
-        for v in order:
-            v.grad += v._g
+            for v, x in zip(order, grads, strict=True):
+                v.grad = x
+        finally:
+            for v in order:
+                v._g = None
 
     def zero_grad(self) -> None:
         """Set grad to 0 on this node and on every node it was computed from."""
@@ -200,26 +205,31 @@ _NOT_A_NUMBER = (
 
 
 def _topological(root: Value) -> list[Value]:
-    """Every node whose gradient root's can reach through non-zero partials, each after all of
-    its inputs; no recursion. An input reached only through zero partials gets no gradient."""
+    """Every node that root's gradient reaches through non-zero partials, each after all of its
+    inputs, with ``_g`` set to 0.0; no recursion. (Nodes reached only through zero partials
+    would get exactly zero: they are left out.)"""
     order: list[Value] = []
-    seen = set()
-    stack = [(root, False)]
-    while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            order.append(v)
-        elif v not in seen:
-            seen.add(v)
-            stack.append((v, True))
-            for p, d in zip(v._parents, v._partials, strict=False):
-                if not d or p in seen:
-                    continue
-                if p._parents:
-                    stack.append((p, False))
-                else:  # a leaf is done as soon as it is seen
-                    seen.add(p)
-                    order.append(p)
+    root._g = 0.0
+    stack = [(root, iter(zip(root._parents, root._partials, strict=False)))]
+    try:
+        while stack:
+            v, edges = stack[-1]
+            for p, d in edges:
+                if d and p._g is None:  # None: not yet reached in this pass
+                    p._g = 0.0
+                    if p._parents:
+                        stack.append((p, iter(zip(p._parents, p._partials, strict=False))))
+                        break
+                    order.append(p)  # a leaf is done as soon as it is reached
+            else:
+                stack.pop()
+                order.append(v)
+    except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
+        for v in order:
+            v._g = None
+        for v, _ in stack:
+            v._g = None
+        raise
     return order
 
 
@@ -251,8 +261,56 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
     if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
         raise _op_error(op, xs, params, "")
     out = _new(Value)
-    out.data, out.grad, out._g, out.label = y, 0.0, 0.0, ""
+    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
     out._origin, out._parents, out._partials = (op, params) if params else op, parents, partials
+    return out
+
+
+# The same as _node, unrolled for the shapes that make up most graphs (see the benchmarks).
+def _unary(op: Op, a: Value) -> Value:
+    x = a.data
+    try:
+        y, partials = op.f(x)
+    except (ArithmeticError, ValueError) as e:
+        raise _op_error(op, [x], (), str(e)) from None
+    if len(partials) != 1:
+        raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
+    s = y + partials[0]
+    if s - s and not (isfinite(y) and isfinite(partials[0])):  # s - s: s is inf or nan
+        raise _op_error(op, [x], (), "")
+    out = _new(Value)
+    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out._origin, out._parents, out._partials = op, (a,), partials
+    return out
+
+
+def _binary(op: Op, a: Value, b: Value) -> Value:
+    x, z = a.data, b.data
+    try:
+        y, partials = op.f(x, z)
+    except (ArithmeticError, ValueError) as e:
+        raise _op_error(op, [x, z], (), str(e)) from None
+    if len(partials) != 2:
+        raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
+    s = y + partials[0] + partials[1]
+    if s - s and not (isfinite(y) and isfinite(partials[0]) and isfinite(partials[1])):
+        raise _op_error(op, [x, z], (), "")
+    out = _new(Value)
+    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out._origin, out._parents, out._partials = op, (a, b), partials
+    return out
+
+
+def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]) -> Value:
+    """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
+    reads its inputs once for all of its neurons."""
+    a_data = [v.data for v in a]
+    y, partials = dot_parts(a_data, b_data)
+    if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
+        raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
+    out = _new(Value)
+    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out._origin, out._parents, out._partials = OPS["dot"], (*a, *b), partials
     return out
 
 
@@ -268,8 +326,19 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
 _new = object.__new__
 
 
-def _value(x: Value | float) -> Value:
-    return x if isinstance(x, Value) else Value(x)
+def _leaf(x: float) -> Value:
+    """A constant operand as a leaf (Value(x) without the keyword handling)."""
+    out = _new(Value)
+    out.data = x if type(x) is float and not x - x else _as_float(x, "the operand")
+    out.grad, out._g, out.label, out._origin, out._parents, out._partials = (
+        0.0,
+        None,
+        "",
+        None,
+        (),
+        (),
+    )
+    return out
 
 
 def _as_float(x: object, what: str = "data") -> float:
@@ -280,7 +349,7 @@ def _as_float(x: object, what: str = "data") -> float:
         except OverflowError:  # an int (or Fraction ...) beyond float64's range
             raise ValueError(
                 f"{what} must be a finite number (float64), got {type(x).__name__} "
-                f"beyond float64's range ({len(str(abs(int(x))))} digits)"  # type: ignore[call-overload]
+                "beyond float64's range (about 1.8e308)"
             ) from None
         if isfinite(y):
             return y
@@ -310,7 +379,7 @@ def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str) -
 
 def _add_method(op: Op) -> None:
     if op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
-        setattr(Value, op.name, lambda self: _node(op, (self,)))
+        setattr(Value, op.name, lambda self: _unary(op, self))
 
 
 for _op in OPS.values():  # an op added to the table as a method needs no code here

@@ -13,8 +13,7 @@ from math import isfinite
 from types import ModuleType
 from typing import Literal
 
-from .engine import Value, _node, dot
-from .ops import OPS
+from .engine import Value, dot, dot_node
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
@@ -55,12 +54,14 @@ class Neuron(Module):
         self._act = None if self.activation == "linear" else getattr(Value, self.activation)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        return self.forward(_values(x, len(self.w), "Neuron"), Value(1.0))
+        xs = (*_values(x, len(self.w), "Neuron"), Value(1.0))
+        return self.forward(xs, [v.data for v in xs])
 
-    def forward(self, x: tuple[Value, ...], one: Value) -> Value:
-        """activation(dot(w + [b], x + [one])): one node and its activation; x must be Values
-        of the right number and ``one`` the constant 1 (Layer shares it between its neurons)."""
-        act = _node(OPS["dot"], (*self.w, self.b, *x, one))
+    def forward(self, x1: tuple[Value, ...], x1_data: Sequence[float]) -> Value:
+        """activation(dot(w + [b], x1)): one node and its activation; x1 must be the inputs
+        followed by the constant 1 (which a Layer shares between its neurons), as Values of the
+        right number, and x1_data their data."""
+        act = dot_node((*self.w, self.b), x1, x1_data)
         return act if self._act is None else self._act(act)
 
     @property
@@ -96,8 +97,9 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        xs, one = _values(x, len(self.neurons[0].w), "Layer"), Value(1.0)
-        out = [n.forward(xs, one) for n in self.neurons]
+        xs = (*_values(x, len(self.neurons[0].w), "Layer"), Value(1.0))
+        xs_data = [v.data for v in xs]
+        out = [n.forward(xs, xs_data) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
@@ -175,7 +177,7 @@ def _activation(
         return "relu"
     if activation not in ACTIVATIONS:
         raise ValueError(f"{name} must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation  # type: ignore[return-value]
+    return activation
 
 
 def _check_size(name: str, n: object) -> None:

@@ -126,8 +126,12 @@ def _sigmoid(a: float) -> tuple[float, tuple[float, ...]]:
 
 def _dot(*ab: float) -> tuple[float, tuple[float, ...]]:
     n = len(ab) // 2
-    a, b = ab[:n], ab[n:]
-    return sum(map(mul, a, b)), b + a
+    return dot_parts(ab[:n], ab[n:])
+
+
+def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[float, ...]]:
+    """dot's value and partials for the two halves of its inputs (the engine's fast path)."""
+    return sum(map(mul, a, b)), (*b, *a)
 
 
 def _torch_dot(torch: Any, *ab: Any) -> Any:
@@ -188,4 +192,4 @@ def op_table(ops: Mapping[str, Op] = OPS) -> str:
     return "\n".join(rows)
 
 
-__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "op_table", "registry"]
+__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "dot_parts", "op_table", "registry"]
