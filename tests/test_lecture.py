@@ -287,4 +287,5 @@ def test_the_readme_lecture_section_runs_and_prints_its_numbers(capsys):
     # The README promises -1.5 1.0 0.5 0.0 to the last digit or two: 1e-15 relative (see above).
     assert grads == pytest.approx([-1.5, 1.0, 0.5, 0.0], rel=1e-15, abs=0.0)
     losses = [float(line.split()[1]) for line in lines[2:]]
-    assert len(losses) == 20 and losses[-1] < losses[0] / 10
+    assert len(losses) == 20
+    assert losses[-1] < losses[0] / 10
