@@ -25,12 +25,13 @@ class Value:
     (``micrograd/ops.py``), never by hand.
     """
 
-    __slots__ = ("_g", "_origin", "_parents", "_partials", "data", "grad", "label")
+    __slots__ = ("_g", "_origin", "_parents", "_partials", "data", "grad")
 
     data: float
     grad: float
-    label: str
-    _origin: Op | tuple[Op, tuple[float, ...]] | None  # the op (with its params, if any)
+    # The op that made the node, or None for a leaf; (op or None, params, label) when the op
+    # has params or the node a label: the common node pays nothing for either.
+    _origin: Op | tuple[Op | None, tuple[float, ...], str] | None
     _parents: tuple[Value, ...]
     _partials: tuple[float, ...]
     _g: float | None  # this node's gradient during a backward pass; None outside one
@@ -47,9 +48,8 @@ class Value:
         self.data = data if type(data) is float and not data - data else _as_float(data)
         self.grad = 0.0
         self._g = None
-        self._origin = None
+        self._origin = (None, (), _as_label(label)) if label != "" else None
         self._parents = self._partials = ()
-        self.label = label if type(label) is str else _as_label(label)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
@@ -66,24 +66,34 @@ class Value:
         return set(self._parents)
 
     @property
+    def label(self) -> str:
+        """The node's name in drawings (the lecture's labels); "" unless set."""
+        origin = self._origin
+        return origin[2] if type(origin) is tuple else ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        op, params = self._fn, self._params
+        self._origin = (op, params, _as_label(label)) if label or params else op
+
+    @property
     def _op(self) -> str:
         """The op's symbol as micrograd 0.1.0 and the lecture print it ("+", "*", "**2", "tanh",
         "ReLU"); "" for a leaf."""
-        origin = self._origin
-        if origin is None:
-            return ""
-        return origin.spelled() if isinstance(origin, Op) else origin[0].spelled(*origin[1])
+        op = self._fn
+        return "" if op is None else op.spelled(*self._params)
 
     @property
     def _fn(self) -> Op | None:
         """The registry entry of the op that made this node (None for a leaf)."""
         origin = self._origin
-        return origin if origin is None or isinstance(origin, Op) else origin[0]
+        return origin[0] if isinstance(origin, tuple) else origin
 
     @property
     def _params(self) -> tuple[float, ...]:
         """The constant parameters the op was applied with (the n of ``x ** n``)."""
-        return () if self._origin is None or isinstance(self._origin, Op) else self._origin[1]
+        origin = self._origin
+        return origin[1] if type(origin) is tuple else ()
 
     def _local_backward(self) -> None:
         """This node's chain-rule step: add ``partial * self.grad`` to each input's grad."""
@@ -261,8 +271,8 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
     if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
         raise _op_error(op, xs, params, "")
     out = _new(Value)
-    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
-    out._origin, out._parents, out._partials = (op, params) if params else op, parents, partials
+    out.data, out.grad, out._g = y, 0.0, None
+    out._origin, out._parents, out._partials = (op, params, "") if params else op, parents, partials
     return out
 
 
@@ -279,7 +289,7 @@ def _unary(op: Op, a: Value) -> Value:
     if s - s and not (isfinite(y) and isfinite(partials[0])):  # s - s: s is inf or nan
         raise _op_error(op, [x], (), "")
     out = _new(Value)
-    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = op, (a,), partials
     return out
 
@@ -296,7 +306,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     if s - s and not (isfinite(y) and isfinite(partials[0]) and isfinite(partials[1])):
         raise _op_error(op, [x, z], (), "")
     out = _new(Value)
-    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = op, (a, b), partials
     return out
 
@@ -309,7 +319,7 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
     if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
         raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
     out = _new(Value)
-    out.data, out.grad, out._g, out.label = y, 0.0, None, ""
+    out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = OPS["dot"], (*a, *b), partials
     return out
 
@@ -330,10 +340,9 @@ def _leaf(x: float) -> Value:
     """A constant operand as a leaf (Value(x) without the keyword handling)."""
     out = _new(Value)
     out.data = x if type(x) is float and not x - x else _as_float(x, "the operand")
-    out.grad, out._g, out.label, out._origin, out._parents, out._partials = (
+    out.grad, out._g, out._origin, out._parents, out._partials = (
         0.0,
         None,
-        "",
         None,
         (),
         (),
