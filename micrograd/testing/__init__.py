@@ -1,0 +1,76 @@
+"""Tools to verify gradients, of our engine or of any engine with the micrograd API.
+
+Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
+
+- ``programs``: random expression graphs as straight-line programs, and their Hypothesis
+  strategies (``programs()``, ``points()``, ``op_params()``), runnable on any engine.
+- ``oracle``: the precise oracle (mpmath at ORACLE_DPS digits) and the error model
+  (``error_bounds``, ULPS).
+- ``gradcheck``: finite differences, ``gradcheck`` and ``check_program``.
+- ``conformance``: the same checks driven through an adapter over another engine, giving a
+  scorecard (``python -m micrograd.conformance --help``).
+"""
+
+from ..engine import OpError
+from .gradcheck import (
+    GradcheckError,
+    central_difference,
+    check_program,
+    engine_gradients,
+    gradcheck,
+    one_sided_differences,
+)
+from .oracle import (
+    EPS,
+    ORACLE_ATOL,
+    ORACLE_DPS,
+    ULPS,
+    error_bounds,
+    mp_derivative,
+    oracle_gradients,
+    run_mp,
+)
+from .programs import (
+    BOUND,
+    MARGIN,
+    Instr,
+    Program,
+    op_params,
+    points,
+    programs,
+    registered,
+    run_engine,
+    run_float,
+    safe,
+    spell,
+)
+
+__all__ = [
+    "BOUND",
+    "EPS",
+    "MARGIN",
+    "ORACLE_ATOL",
+    "ORACLE_DPS",
+    "ULPS",
+    "GradcheckError",
+    "Instr",
+    "OpError",
+    "Program",
+    "central_difference",
+    "check_program",
+    "engine_gradients",
+    "error_bounds",
+    "gradcheck",
+    "mp_derivative",
+    "one_sided_differences",
+    "op_params",
+    "oracle_gradients",
+    "points",
+    "programs",
+    "registered",
+    "run_engine",
+    "run_float",
+    "run_mp",
+    "safe",
+    "spell",
+]

@@ -1,0 +1,142 @@
+"""The precise oracle and the error model: what the exact answer is, and how far float64 may be.
+
+The oracle evaluates a program (or one op) in mpmath at ORACLE_DPS digits and differentiates
+that evaluation; ``error_bounds`` bounds the rounding error an engine whose every op is within
+ULPS ulps may commit on a program's output and gradients.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import mpmath
+
+from ..ops import OPS, Domain, Op
+from .programs import Program
+
+EPS = sys.float_info.epsilon
+
+ORACLE_DPS = 50  # digits the precise oracle works with (mpmath.workdps)
+ULPS = 8  # every op's f returns its value and partials within this many ulps (see tests)
+
+
+def error_bounds(program: Program) -> tuple[float, list[float]]:
+    """First-order bounds on the rounding error of the output and of each leaf's gradient.
+
+    Forward, a value's error is ULPS ulps of itself plus its inputs' errors times |partial|;
+    a partial's error is ULPS ulps of itself plus its inputs' errors times the partial's own
+    sensitivity to them (by central differences of ``f``). Backward, a gradient's error
+    collects |partial| x the consumer's error + the partial's error x |consumer's gradient|.
+    """
+    val = {f"x{i}": x for i, x in enumerate(program.leaves)}
+    err = dict.fromkeys(val, 0.0)
+    edges: list[tuple[str, list[tuple[str | float, float, float]]]] = []
+    for j, ins in enumerate(program.instrs):
+        op, xs = OPS[ins.op], [val[a] if isinstance(a, str) else a for a in ins.args]
+        es = [err[a] if isinstance(a, str) else 0.0 for a in ins.args]
+        y, ds = op.f(*xs, *ins.params)
+        derr = [ULPS * EPS * abs(d) for d in ds]
+        for k, (x, e) in enumerate(zip(xs, es, strict=True)):
+            if e:
+                h = 1e-6 * max(1.0, abs(x))  # inputs are > MARGIN from any edge: f is smooth
+                up = op.f(*xs[:k], x + h, *xs[k + 1 :], *ins.params)[1]
+                down = op.f(*xs[:k], x - h, *xs[k + 1 :], *ins.params)[1]
+                derr = [
+                    de + e * abs(u - w) / (2 * h) for de, u, w in zip(derr, up, down, strict=True)
+                ]
+        val[f"v{j}"] = y
+        err[f"v{j}"] = ULPS * EPS * abs(y) + sum(abs(d) * e for d, e in zip(ds, es, strict=True))
+        edges.append((f"v{j}", list(zip(ins.args, ds, derr, strict=True))))
+    grad = dict.fromkeys(val, 0.0)
+    gerr = dict.fromkeys(val, 0.0)
+    grad[edges[-1][0]] = 1.0
+    for name, inputs in reversed(edges):
+        for a, d, de in inputs:
+            if isinstance(a, str):
+                grad[a] += abs(d) * grad[name]
+                gerr[a] += abs(d) * gerr[name] + de * grad[name]
+    return err[edges[-1][0]], [gerr[f"x{i}"] for i in range(len(program.leaves))]
+
+
+def mp_derivative(
+    f: Callable[[Any], Any],
+    x: float | Any,
+    n: int = 1,
+    domain: Domain | None = None,
+    kinks: Collection[float] = (),
+    direction: int = 0,
+) -> Any:
+    """The n-th derivative of f at x by mpmath, accurate to about the current precision.
+
+    f is taken to vary on the scale s = max(1, |x|), or the distance to the nearest domain
+    edge or kink where that is less. The step h = s 2**-(2 prec) keeps truncation, ~(h/s)**2
+    relative, below 2**-(4 prec) (ORACLE_ATOL bounds it for the programs drawn here); one-sided
+    (``direction`` +-1, and at a closed domain edge) h = s 2**-(8 prec), as the error is then
+    O(h), or O(h**0.5) for x**1.5 at 0. The working precision holds x + h exactly.
+    A second estimate, with a smaller step and more precision, must agree to 2**-prec
+    (|f'| + |f| / s) + 2**-(4 prec); else f varies faster than s or cancels, and both shrink
+    again.
+    """
+    x = mpmath.mpf(x)
+    prec = mpmath.mp.prec
+    scale = max(abs(x), 1)
+    if domain is not None:
+        edges = [domain.lo, domain.hi, *domain.holes, *kinks]
+        dist = min((abs(x - e) for e in edges if mpmath.isfinite(e) and x != e), default=mpmath.inf)
+        scale = min(scale, dist)
+        if domain.closed and x == domain.lo:
+            direction = 1
+    h = scale * mpmath.ldexp(1, -8 * prec if direction else -2 * prec)
+    extra = 20 + mpmath.mag(max(abs(x), 1)) - mpmath.mag(h)
+    fx = f(x)
+    tiny = mpmath.ldexp(1, -4 * prec)  # below the one-sided error, O(h**0.5); see ORACLE_ATOL
+    d = mpmath.diff(f, x, n, h=h, direction=direction, addprec=extra)
+    for k in range(8):
+        shrink = 16 << k
+        h, extra = h * mpmath.ldexp(1, -shrink), extra + shrink + 64
+        again = mpmath.diff(f, x, n, h=h, direction=direction, addprec=extra)
+        if abs(again - d) <= (abs(again) + abs(fx) / scale) * mpmath.ldexp(1, -prec) + tiny:
+            return again
+        d = again
+    raise ArithmeticError(f"no stable derivative at {x}")
+
+
+def oracle_gradients(program: Program, dps: int = ORACLE_DPS) -> list[Any]:
+    """d output / d leaf at ``dps`` digits, by differentiating the mpmath evaluation."""
+    with mpmath.workdps(dps):
+        xs = [mpmath.mpf(x) for x in program.leaves]
+
+        def along(i: int) -> Callable[[Any], Any]:
+            return lambda t: run_mp(program, [*xs[:i], t, *xs[i + 1 :]])
+
+        return [mp_derivative(along(i), x) for i, x in enumerate(xs)]
+
+
+# The oracle (mp_derivative at 50 digits, prec = 169 bits) is off by at most
+# 2**-676 |f'''| ~ 1e-203 |f'''|; drawn programs have |f'''| far below 1e50.
+ORACLE_ATOL = 1e-150
+
+
+def run_mp(program: Program, leaves: Sequence[Any] | None = None) -> Any:
+    """The program's output in mpmath at the current precision, through each op's ``mp``."""
+
+    def call(op: Op, args: list[Any], params: tuple[float, ...]) -> Any:
+        if op.mp is None:
+            raise TypeError(f"op {op.name!r} has no high-precision reference (mp=...)")
+        return op.mp(mpmath, *args, *params)
+
+    return program.run(mpmath.mpf, call, leaves=leaves)[1]
+
+
+__all__ = [
+    "EPS",
+    "ORACLE_ATOL",
+    "ORACLE_DPS",
+    "ULPS",
+    "error_bounds",
+    "mp_derivative",
+    "oracle_gradients",
+    "run_mp",
+]

@@ -1,0 +1,262 @@
+"""Random expression graphs as straight-line programs, and the Hypothesis strategies that draw them.
+
+A *program* is a list of instructions over leaves, so one program runs on any engine (through
+``Program.run``), on plain floats, on mpmath and on PyTorch, and prints as the Python that
+reproduces it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import reject
+from hypothesis import strategies as st
+
+from ..engine import Value, apply, register
+from ..ops import OPS, VARIADIC, Domain, Op
+
+BOUND = 1e3  # drawn programs keep every value and local partial within +-BOUND ...
+MARGIN = 0.05  # ... and every op input this far from its domain's edges and its kinks
+
+
+@dataclass(frozen=True)
+class Instr:
+    """``op`` applied to earlier names ("x0" a leaf, "v3" an instruction) or float constants."""
+
+    op: str
+    args: tuple[str | float, ...]
+    params: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Program:
+    """Leaves, then instructions; the last instruction is the output.
+
+    A malformed program (an unknown op, a name not defined before its use, the wrong number of
+    inputs or params) raises ValueError naming the instruction, when built and when run.
+    """
+
+    leaves: tuple[float, ...]
+    instrs: tuple[Instr, ...]
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError (TypeError for a wrong type) saying what is malformed and where."""
+        if not isinstance(self.leaves, tuple | list) or not all(
+            isinstance(x, float | int) and not isinstance(x, bool) for x in self.leaves
+        ):
+            raise TypeError(f"Program leaves must be a tuple of floats, got {self.leaves!r}")
+        if not isinstance(self.instrs, tuple | list) or not self.instrs:
+            raise ValueError(f"a Program needs at least one instruction, got {self.instrs!r}")
+        names = {f"x{i}" for i in range(len(self.leaves))}
+        for j, ins in enumerate(self.instrs):
+            where = f"Program instruction {j} (v{j} = {ins!r})"
+            if not isinstance(ins, Instr):
+                raise TypeError(f"{where}: an instruction must be an Instr")
+            op = OPS.get(ins.op)
+            if op is None:
+                raise ValueError(f"{where}: no op {ins.op!r} in the registry ({', '.join(OPS)})")
+            n = len(ins.args)
+            if (op.arity == VARIADIC and (n == 0 or n % 2)) or op.arity not in (VARIADIC, n):
+                want = "an even number of" if op.arity == VARIADIC else str(op.arity)
+                raise ValueError(f"{where}: {op.name} takes {want} inputs, got {n}")
+            if len(ins.params) != len(op.params):
+                raise ValueError(
+                    f"{where}: {op.name} takes {len(op.params)} params "
+                    f"({', '.join(op.params) or 'none'}), got {len(ins.params)}"
+                )
+            for a in ins.args:
+                if isinstance(a, str) and a not in names:
+                    raise ValueError(
+                        f"{where}: {a!r} is not defined before it (defined: "
+                        f"{', '.join(sorted(names, key=_order))})"
+                    )
+                if not isinstance(a, str | float | int) or isinstance(a, bool):
+                    raise TypeError(f"{where}: an input must be a name or a float, got {a!r}")
+            names.add(f"v{j}")
+
+    def run(
+        self,
+        leaf: Callable[[float], Any],
+        call: Callable[[Op, list[Any], tuple[float, ...]], Any],
+        const: Callable[[float], Any] | None = None,
+        leaves: Sequence[Any] | None = None,
+    ) -> tuple[list[Any], Any]:
+        """Evaluate with ``leaf(x)`` for leaves, ``const(c)`` for constants and
+        ``call(op, args, params)`` for instructions; return (leaves, output)."""
+        const = const or leaf
+        env = {f"x{i}": leaf(x) for i, x in enumerate(self.leaves if leaves is None else leaves)}
+        for j, ins in enumerate(self.instrs):
+            if ins.op not in OPS:  # unregistered since the program was built
+                raise ValueError(f"Program instruction {j}: no op {ins.op!r} in the registry")
+            args = [env[a] if isinstance(a, str) else const(a) for a in ins.args]
+            env[f"v{j}"] = call(OPS[ins.op], args, ins.params)
+        return [env[f"x{i}"] for i in range(len(self.leaves))], env[f"v{len(self.instrs) - 1}"]
+
+    def lines(self) -> list[str]:
+        """One line of Value-API Python per leaf and per instruction (no import, no backward)."""
+        lines = [f"x{i} = Value({x!r})" for i, x in enumerate(self.leaves)]
+        for j, ins in enumerate(self.instrs):
+            args = [a if isinstance(a, str) else f"Value({a!r})" for a in ins.args]
+            lines.append(f"v{j} = {spell(OPS[ins.op], args, ins.params)}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(
+            [
+                "from micrograd import Value, dot",
+                *self.lines(),
+                f"v{len(self.instrs) - 1}.backward()",
+            ]
+        )
+
+
+def _order(name: str) -> tuple[int, int]:
+    return (0 if name[0] == "x" else 1, int(name[1:]))
+
+
+def spell(op: Op, args: Sequence[str], params: Sequence[float] = ()) -> str:
+    """The Python that applies ``op`` to the expressions ``args`` through the Value API."""
+    if op.arity == VARIADIC:
+        half = len(args) // 2
+        return op.syntax.format(", ".join(args[:half]), ", ".join(args[half:]))
+    return op.syntax.format(*args, *params)
+
+
+def run_engine(program: Program) -> tuple[list[Value], Value]:
+    """The program on micrograd Values."""
+    return program.run(Value, lambda op, args, params: apply(op, *args, params=params), const=float)
+
+
+def run_float(program: Program, leaves: Sequence[float] | None = None) -> float:
+    """The program's output on plain floats, through each op's ``f``."""
+    return program.run(float, lambda op, args, params: op.f(*args, *params)[0], leaves=leaves)[1]  # type: ignore[no-any-return]
+
+
+def safe(x: float, domain: Domain, kinks: Collection[float] = ()) -> bool:
+    """x lies in ``domain``, at least MARGIN from its edges, holes and ``kinks``."""
+    edges = [e for e in (domain.lo, domain.hi) if math.isfinite(e)] + [*domain.holes, *kinks]
+    return x in domain and all(abs(x - e) >= MARGIN for e in edges)
+
+
+@st.composite
+def points(
+    draw: st.DrawFn, domain: Domain, kinks: Collection[float] = (), scale: float = 3.0
+) -> float:
+    """A float in ``domain`` within +-scale, safe from edges and kinks."""
+    lo, hi = max(domain.lo + MARGIN, -scale), min(domain.hi - MARGIN, scale)
+    x = draw(st.floats(lo, hi))
+    for e in sorted({*domain.holes, *kinks}):
+        if abs(x - e) < MARGIN:  # step over the hole or kink, inwards
+            x = e + 2 * MARGIN if e + 2 * MARGIN <= hi else e - 2 * MARGIN
+    return x
+
+
+def op_params(op: Op) -> st.SearchStrategy[tuple[float, ...]]:
+    """Constant parameters for ``op``, from the values its registry entry lists."""
+    return st.tuples(*(st.sampled_from(values) for values in op.params.values()))
+
+
+@st.composite
+def programs(
+    draw: st.DrawFn, ops: Sequence[Op] | None = None, max_leaves: int = 3, max_instrs: int = 8
+) -> Program:
+    """Random programs over ``ops`` (default: the whole registry, read at draw time).
+
+    Values are computed while drawing, so every op gets safe inputs: no filtering, and any op
+    added to the registry is drawn too. Results nothing reads are summed into the output (with
+    ``add``, or with the first two-input op of ``ops`` when ``add`` is not among them).
+    """
+    ops = sorted(OPS.values(), key=lambda op: op.name) if ops is None else list(ops)
+    if not ops:
+        raise ValueError("programs() needs at least one op")
+    join = _joiner(ops)
+    leaves = draw(st.lists(points(Domain()), min_size=1, max_size=max_leaves))
+    values = {f"x{i}": x for i, x in enumerate(leaves)}
+    instrs: list[Instr] = []
+    used: set[str] = set()
+
+    def emit(ins: Instr, y: float) -> None:
+        values[f"v{len(instrs)}"] = y
+        instrs.append(ins)
+        used.update(a for a in ins.args if isinstance(a, str))
+
+    for _ in range(draw(st.integers(1, max_instrs))):
+        op = draw(st.sampled_from(ops))
+        params = draw(op_params(op))
+        domains = op.domains(*params)
+        if op.arity == VARIADIC:
+            domains = domains[:1] * (2 * draw(st.integers(1, 3)))
+        args: list[str | float] = []
+        for d in domains:
+            names_ok = [k for k, v in values.items() if safe(v, d, op.kinks)]
+            if names_ok and draw(st.integers(0, 3)) > 0:
+                args.append(draw(st.sampled_from(names_ok)))
+            else:
+                args.append(draw(points(d, op.kinks)))
+        y = _value(op, [values[a] if isinstance(a, str) else a for a in args], params)
+        if y is not None:
+            emit(Instr(op.name, tuple(args), params), y)
+    if not instrs:
+        if join is None or join.name != "add":
+            reject()  # nothing drew within BOUND and there is no add to fall back on: rare
+        emit(Instr("add", ("x0", 0.0)), leaves[0])
+    if join is not None:
+        unread = [f"v{j}" for j in range(len(instrs) - 1) if f"v{j}" not in used]
+        for name in unread:
+            last = f"v{len(instrs) - 1}"
+            emit(Instr(join.name, (last, name)), join.f(values[last], values[name])[0])
+    return Program(tuple(leaves), tuple(instrs))
+
+
+def _value(op: Op, xs: list[float], params: tuple[float, ...]) -> float | None:
+    """op's value at xs when it and its partials stay within +-BOUND, else None."""
+    try:
+        y, partials = op.f(*xs, *params)
+    except (ArithmeticError, ValueError):
+        return None  # cannot happen for safe inputs unless the entry is wrong
+    return y if max(abs(y), *map(abs, partials)) <= BOUND else None
+
+
+def _joiner(ops: Sequence[Op]) -> Op | None:
+    """A two-input op of ``ops`` that is defined everywhere (add, mul, sub ...), if any."""
+    for name in ("add", "sub", "mul"):
+        for op in ops:
+            if op.name == name:
+                return op
+    return None
+
+
+@contextmanager
+def registered(op: Op) -> Iterator[Op]:
+    """Register ``op`` for the duration of a ``with`` block (and its Value method, if any)."""
+    had_method = hasattr(Value, op.name)
+    register(op)
+    try:
+        yield op
+    finally:
+        del OPS[op.name]
+        if not had_method and hasattr(Value, op.name):
+            delattr(Value, op.name)
+
+
+__all__ = [
+    "BOUND",
+    "MARGIN",
+    "Instr",
+    "Program",
+    "op_params",
+    "points",
+    "programs",
+    "registered",
+    "run_engine",
+    "run_float",
+    "safe",
+    "spell",
+]
