@@ -268,7 +268,7 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
             f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
         )
     # A sum of finite numbers is finite unless it overflows: then look at each one.
-    if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
+    if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
         raise _op_error(op, xs, params, "")
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
@@ -285,8 +285,10 @@ def _unary(op: Op, a: Value) -> Value:
         raise _op_error(op, [x], (), str(e)) from None
     if len(partials) != 1:
         raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
-    s = y + partials[0]
-    if s - s and not (isfinite(y) and isfinite(partials[0])):  # s - s: s is inf or nan
+    # The inputs too: a relu or tanh of inf or nan would be finite (only .data set by hand
+    # can hold one). A sum of finite numbers is finite unless it overflows: then look closer.
+    s = x + y + partials[0]
+    if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):  # inf or nan
         raise _op_error(op, [x], (), "")
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
@@ -302,8 +304,8 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
         raise _op_error(op, [x, z], (), str(e)) from None
     if len(partials) != 2:
         raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
-    s = y + partials[0] + partials[1]
-    if s - s and not (isfinite(y) and isfinite(partials[0]) and isfinite(partials[1])):
+    s = x + z + y + partials[0] + partials[1]
+    if s - s and not all(map(isfinite, (x, z, y, *partials))):
         raise _op_error(op, [x, z], (), "")
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
@@ -374,6 +376,14 @@ def _as_label(label: object) -> str:
 
 
 def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str) -> OpError:
+    for i, x in enumerate(xs):
+        if not isfinite(x):  # only .data assigned by hand can hold one
+            where = f"input {i + 1}" if len(xs) > 1 else "the input"
+            return OpError(
+                op.name,
+                (*xs, *params),
+                f"{where} is {x!r}: a Value's .data was set to a non-finite number",
+            )
     domains = op.domains(*params)
     for i, (x, d) in enumerate(
         zip(xs, domains * len(xs) if op.arity == VARIADIC else domains, strict=True)

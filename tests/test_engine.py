@@ -327,3 +327,12 @@ def test_powv_keeps_full_precision_for_a_tiny_exponent():
     (a**b).backward()
     exact = (5e-17 / 5e-324) * math.exp(5e-17 * math.log(5e-324))
     assert a.grad == pytest.approx(exact, rel=1e-15)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_data_set_to_a_non_finite_number_by_hand_is_named_at_the_next_op(bad):
+    w = Value(0.5)
+    w.data = bad
+    for op in (lambda: w * 2.0, lambda: w.tanh(), lambda: w.relu(), lambda: 1.0 - w):
+        with pytest.raises(OpError, match="set to a non-finite number"):
+            op()
