@@ -81,7 +81,7 @@ def compare(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Train the moons demo and write its plots (python -m micrograd.demo)."""
+    """The moons demo (python -m micrograd.demo): pictures in demo-output/; -- --help for options."""
     _graphviz(session)
     session.install(".[demo]")
     session.run("python", "-m", "micrograd.demo", *session.posargs)
