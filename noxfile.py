@@ -74,7 +74,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def compare(session: nox.Session) -> None:
-    """Speed and memory vs git refs, micrograd 0.1.0 and plain floats: -- [REF ...] [--help]."""
+    """CPU and wall time vs git refs, micrograd 0.1.0, PyTorch, a C++ engine, floats: -- [--help]."""
     session.install("matplotlib>=3.7")
     session.run("python", "benchmarks/compare.py", *session.posargs)
 

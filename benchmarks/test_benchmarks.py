@@ -1,18 +1,19 @@
 """pytest-benchmark workloads (``nox -s bench``); not collected by a plain ``pytest``.
 
-The per-op micro-benchmarks are generated from the registry. Ratios to micrograd 0.1.0 and to
-the plain-float floor are measured side by side by ``nox -s compare`` (benchmarks/compare.py).
+The per-op micro-benchmarks are generated from the registry. Ratios to micrograd 0.1.0, to the
+peer engines and to the plain-float floors are measured side by side by ``nox -s compare``
+(benchmarks/compare.py). Smoke-run with ``pytest benchmarks --benchmark-disable``.
 """
 
 import pytest
 from hypothesis import find
 
 import micrograd
-from micrograd import OPS, Value, apply
+from micrograd import OPS, Value, apply, gc_paused
 from micrograd.ops import VARIADIC
 from micrograd.testing import op_params, points
 
-from .workloads import WORKLOADS, bytes_per_node, make_floor_moons_step
+from .workloads import FLOORS, WORKLOADS, bytes_per_node, make_moons_step
 
 
 def inputs(op):
@@ -41,15 +42,27 @@ def test_op(benchmark, op):
 @pytest.mark.parametrize("name", list(WORKLOADS))
 def test_workload(benchmark, name):
     run = WORKLOADS[name](micrograd)
-    if name in ("chain 1M", "wide 200k"):
+    if name in ("chain 1M", "random graph 200k"):
         benchmark.pedantic(run, rounds=3, iterations=1)
     else:
         benchmark(run)
 
 
 @pytest.mark.benchmark(group="workloads")
-def test_floor_moons_step(benchmark):
-    loss = benchmark(make_floor_moons_step())
+def test_moons_step_gc_paused(benchmark):
+    step = make_moons_step(micrograd)
+
+    def run():
+        with gc_paused():
+            return step()
+
+    assert benchmark(run) > 0
+
+
+@pytest.mark.benchmark(group="workloads")
+@pytest.mark.parametrize("name", list(FLOORS))
+def test_floor_moons_step(benchmark, name):
+    loss = benchmark(FLOORS[name]())
     assert loss > 0
 
 

@@ -1,11 +1,29 @@
 """Benchmark workloads, written against the API every micrograd version shares (Value with
 + - * ** relu, nn.MLP), so the same code times this checkout, a git ref or micrograd 0.1.0.
 
-Each ``make_*`` takes the micrograd package and returns a function that runs the workload once.
+Each workload takes an engine ``mg`` (the micrograd package, or a peer's adapter from
+``peer()``) and returns a function that runs the workload once. The two floors are the moons
+step written by hand on plain floats: ``make_floor_moons_step`` as a straightforward
+implementation would, ``make_sparse_floor_moons_step`` as fast as we can write it, skipping
+every product that is provably zero.
 """
 
 import random
 import tracemalloc
+from operator import mul
+from types import SimpleNamespace
+
+# The README's names; compare and bench use these.
+WORKLOAD_NAMES = {
+    "moons step": "one training step of MLP(2, [16, 16, 1]) on 100 points: max-margin loss "
+    "+ L2, zero_grad, backward, SGD",
+    "chain 10k": "a chain of 10,000 nodes (x * c + c, repeated), forward + backward",
+    "chain 1M": "the same chain with 1,000,000 nodes",
+    "random graph 200k": "a random graph of 200,000 nodes over 1,000 inputs (mul or add-scale, "
+    "then relu; shared nodes everywhere), forward + backward",
+    "memory per node": "memory held per node of a 100,000-node chain, as tracemalloc counts it",
+}
+ALPHA, LR = 1e-4, 0.01  # the moons step's L2 weight and learning rate
 
 
 def moons_data(n=100, seed=1):
@@ -23,27 +41,47 @@ def moons_data(n=100, seed=1):
     return X, y
 
 
-def make_moons_step(mg, alpha=1e-4, lr=0.01):
+def moons_model(mg):
+    """MLP(2, [16, 16, 1]) with the weights of ``random.seed(0)``, drawn in 0.1.0's order."""
+    random.seed(0)  # micrograd 0.1.0 draws its weights from the random module
+    return mg.nn.MLP(2, [16, 16, 1])
+
+
+def moons_loss(mg, model, X, y, alpha=ALPHA):
+    """The moons step's loss as a graph: mean hinge loss + alpha * sum of squared parameters."""
+    Value = mg.engine.Value
+    scores = [model([Value(a), Value(b)]) for a, b in X]
+    losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores, strict=False)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg = alpha * sum(p * p for p in model.parameters())
+    return data_loss + reg
+
+
+def make_moons_step(mg, alpha=ALPHA, lr=LR):
     """One training step of MLP(2, [16, 16, 1]) on 100 points: max-margin loss + L2,
     zero_grad, backward, SGD."""
-    random.seed(0)  # micrograd 0.1.0 draws its weights from the random module
-    model = mg.nn.MLP(2, [16, 16, 1])
+    model = moons_model(mg)
     X, y = moons_data()
-    Value = mg.engine.Value
+    sgd = getattr(mg, "sgd", _sgd)
+    data = getattr(mg, "data", _data)
 
     def step():
         model.zero_grad()
-        scores = [model([Value(a), Value(b)]) for a, b in X]
-        losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores, strict=False)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg = alpha * sum(p * p for p in model.parameters())
-        loss = data_loss + reg
+        loss = moons_loss(mg, model, X, y, alpha)
         loss.backward()
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        return loss.data
+        sgd(model, lr)
+        return data(loss)
 
     return step
+
+
+def _sgd(model, lr):
+    for p in model.parameters():
+        p.data -= lr * p.grad
+
+
+def _data(v):
+    return v.data
 
 
 def make_chain(mg, n):
@@ -56,12 +94,11 @@ def make_chain(mg, n):
         for _ in range(n // 2):
             y = y * 0.999 + 0.0005
         y.backward()
-        return x.grad
 
     return run
 
 
-def make_wide(mg, n=200_000, leaves=1000, seed=0):
+def make_random_graph(mg, n=200_000, leaves=1000, seed=0):
     """Forward and backward through a random graph of ``n`` nodes over ``leaves`` inputs, each
     node combining two random earlier ones (shared nodes and diamonds everywhere)."""
     Value = mg.engine.Value
@@ -96,8 +133,137 @@ def bytes_per_node(mg, n=100_000):
     return used / n
 
 
-def make_floor_moons_step(alpha=1e-4, lr=0.01):
-    """The moons step by hand on plain floats: the speed floor for any scalar engine."""
+WORKLOADS = {
+    "moons step": make_moons_step,
+    "chain 10k": lambda mg: make_chain(mg, 10_000),
+    "chain 1M": lambda mg: make_chain(mg, 1_000_000),
+    "random graph 200k": make_random_graph,
+}
+
+
+def unsupported(mg, workload):
+    """Why ``mg`` cannot run ``workload`` (a short reason), or None when it can."""
+    reasons = getattr(mg, "unsupported", {})
+    if workload in reasons:
+        return reasons[workload]
+    if workload == "chain 1M" and not hasattr(mg, "__version__"):
+        return "0.1.0 sorts the graph recursively: a 1M-node chain overflows the stack"
+    return None
+
+
+# Peers: other scalar engines behind the shared API (engine.Value, nn.MLP, .backward(), relu).
+
+
+class ScalarMLP:
+    """MLP(nin, nouts) as micrograd 0.1.0 builds it, on another engine's scalars: the same
+    weights from the global random module in the same order, each neuron
+    ``sum(w_i * x_i) + b`` op by op, relu on every layer but the last."""
+
+    def __init__(self, value, nin, nouts, zero):
+        sizes = [nin, *nouts]
+        self.layers = [
+            [
+                ([value(random.uniform(-1, 1)) for _ in range(sizes[i])], value(0.0))
+                for _ in range(sizes[i + 1])
+            ]
+            for i in range(len(nouts))
+        ]
+        self._zero = zero
+
+    def __call__(self, x):
+        for i, layer in enumerate(self.layers):
+            x = [sum((w * xi for w, xi in zip(ws, x, strict=True)), b) for ws, b in layer]
+            if i < len(self.layers) - 1:
+                x = [a.relu() for a in x]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+
+    def zero_grad(self):
+        self._zero(self.parameters())
+
+
+PEERS = {
+    "pytorch scalar": "PyTorch (torch==2.13.0), every Value a 0-d float64 tensor, op by op",
+    "micrograd-cpp-engine": "micrograd-cpp-engine 0.1.1 (C++ core, Release build; float32 only)",
+}
+
+
+def peer(name):
+    """The adapter that runs the workloads on the peer engine ``name`` (a key of PEERS)."""
+    if name == "pytorch scalar":
+        return _torch_scalar()
+    if name == "micrograd-cpp-engine":
+        return _cpp_engine()
+    raise ValueError(f"unknown peer {name!r}: one of {sorted(PEERS)}")
+
+
+def _torch_scalar():
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")  # not needed
+    import torch
+
+    def value(x):
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    def zero(params):
+        for p in params:
+            p.grad = None
+
+    def mlp(nin, nouts):
+        return ScalarMLP(value, nin, nouts, zero)
+
+    return SimpleNamespace(
+        engine=SimpleNamespace(Value=value),
+        nn=SimpleNamespace(MLP=mlp),
+        data=lambda v: v.item(),
+        unsupported={"memory per node": "tensors live outside Python's heap (tracemalloc)"},
+    )
+
+
+def _cpp_engine():
+    import micrograd  # micrograd-cpp-engine installs itself as "micrograd"
+
+    Tensor = micrograd._C.Tensor
+
+    def value(x):
+        t = Tensor([x], [])  # a 0-d tensor
+        t.requires_grad_(True)
+        return t
+
+    def zero(params):
+        for p in params:
+            p.zero_grad()
+
+    optimisers = {}
+
+    def sgd(model, lr):  # its tensors have no settable data: its own SGD updates them
+        if id(model) not in optimisers:
+            optimisers[id(model)] = micrograd._C.SGD(model.parameters(), lr)
+        optimisers[id(model)].step()
+
+    def mlp(nin, nouts):
+        return ScalarMLP(value, nin, nouts, zero)
+
+    return SimpleNamespace(
+        engine=SimpleNamespace(Value=value),
+        nn=SimpleNamespace(MLP=mlp),
+        sgd=sgd,
+        data=lambda v: v.tolist()[0],
+        unsupported={
+            "chain 1M": "crashes (segmentation fault in backward beyond about 300k chained nodes)",
+            "memory per node": "tensors live outside Python's heap (tracemalloc)",
+        },
+    )
+
+
+# The floors: the moons step by hand on plain floats, with the weights of moons_model.
+
+
+def floor_model():
+    """The weights W[layer][neuron][input] and biases B[layer][neuron] of moons_model."""
     random.seed(0)
     sizes = [2, 16, 16, 1]
     W = [
@@ -105,60 +271,156 @@ def make_floor_moons_step(alpha=1e-4, lr=0.01):
         for i in range(3)
     ]
     B = [[0.0] * sizes[i + 1] for i in range(3)]
+    return W, B
+
+
+def floor_loss_and_grads(W, B, X, y, alpha=ALPHA):
+    """The moons loss and its gradients gW, gB (shaped as W, B), the straightforward way."""
+    gW = [[[0.0] * len(r) for r in layer] for layer in W]
+    gB = [[0.0] * len(layer) for layer in B]
+    n = len(X)
+    loss = 0.0
+    for x, yi in zip(X, y, strict=False):
+        acts, pres, a = [x], [], x
+        for li in range(3):
+            z = [
+                sum(w * ai for w, ai in zip(row, a, strict=False)) + b
+                for row, b in zip(W[li], B[li], strict=False)
+            ]
+            pres.append(z)
+            a = [v if v > 0.0 else 0.0 for v in z] if li < 2 else z
+            acts.append(a)
+        margin = 1 - yi * a[0]
+        if margin > 0:
+            loss += margin / n
+            dz = [-yi / n]
+            for li in (2, 1, 0):
+                if li < 2:
+                    dz = [d if z > 0 else 0.0 for d, z in zip(dz, pres[li], strict=False)]
+                ain, da = acts[li], [0.0] * len(acts[li])
+                for j, (row, d) in enumerate(zip(W[li], dz, strict=False)):
+                    grow = gW[li][j]
+                    gB[li][j] += d
+                    for k in range(len(row)):
+                        grow[k] += d * ain[k]
+                        da[k] += d * row[k]
+                dz = da
+    for li in range(3):
+        for j, row in enumerate(W[li]):
+            for k in range(len(row)):
+                gW[li][j][k] += 2 * alpha * row[k]
+                loss += alpha * row[k] * row[k]
+            gB[li][j] += 2 * alpha * B[li][j]
+            loss += alpha * B[li][j] * B[li][j]
+    return loss, gW, gB
+
+
+def make_floor_moons_step(alpha=ALPHA, lr=LR):
+    """The moons step by hand on plain floats, written straightforwardly: the floor for any
+    scalar engine."""
+    W, B = floor_model()
     X, y = moons_data()
 
     def step():
-        gW = [[[0.0] * len(r) for r in layer] for layer in W]
-        gB = [[0.0] * len(layer) for layer in B]
-        n = len(X)
-        loss = 0.0
-        for x, yi in zip(X, y, strict=False):
-            acts, pres, a = [x], [], x
-            for li in range(3):
-                z = [
-                    sum(w * ai for w, ai in zip(row, a, strict=False)) + b
-                    for row, b in zip(W[li], B[li], strict=False)
-                ]
-                pres.append(z)
-                a = [v if v > 0.0 else 0.0 for v in z] if li < 2 else z
-                acts.append(a)
-            margin = 1 - yi * a[0]
-            if margin > 0:
-                loss += margin / n
-                dz = [-yi / n]
-                for li in (2, 1, 0):
-                    if li < 2:
-                        dz = [d if z > 0 else 0.0 for d, z in zip(dz, pres[li], strict=False)]
-                    ain, da = acts[li], [0.0] * len(acts[li])
-                    for j, (row, d) in enumerate(zip(W[li], dz, strict=False)):
-                        grow = gW[li][j]
-                        gB[li][j] += d
-                        for k in range(len(row)):
-                            grow[k] += d * ain[k]
-                            da[k] += d * row[k]
-                    dz = da
+        loss, gW, gB = floor_loss_and_grads(W, B, X, y, alpha)
         for li in range(3):
             for j, row in enumerate(W[li]):
+                grow = gW[li][j]
                 for k in range(len(row)):
-                    g = gW[li][j][k] + 2 * alpha * row[k]
-                    loss += alpha * row[k] * row[k]
-                    row[k] -= lr * g
-                B[li][j] -= lr * (gB[li][j] + 2 * alpha * B[li][j])
-                loss += alpha * B[li][j] * B[li][j]
+                    row[k] -= lr * grow[k]
+                B[li][j] -= lr * gB[li][j]
         return loss
 
     return step
 
 
-WORKLOADS = {
-    "moons step": make_moons_step,
-    "chain 10k": lambda mg: make_chain(mg, 10_000),
-    "chain 1M": lambda mg: make_chain(mg, 1_000_000),
-    "wide 200k": make_wide,
-}
+def sparse_floor_loss_and_grads(W, B, X, y, alpha=ALPHA):
+    """What floor_loss_and_grads computes, as fast as plain Python can: C-level dot products
+    (sum of map(mul)), examples whose hinge is inactive left out of the backward pass, and no
+    work for a unit whose gradient is zero (dead relu) on every example that remains."""
+    n = len(X)
+    (W1, W2, (w3,)), (B1, B2, (b3,)) = W, B
+    loss = 0.0
+    A1, A2, D3, XA = [], [], [], []  # the examples whose hinge is active
+    for x, yi in zip(X, y, strict=False):
+        x0, x1 = x
+        a1 = [
+            z if (z := w0 * x0 + w1 * x1 + b) > 0.0 else 0.0
+            for (w0, w1), b in zip(W1, B1, strict=False)
+        ]
+        a2 = [
+            z if (z := sum(map(mul, row, a1), b)) > 0.0 else 0.0
+            for row, b in zip(W2, B2, strict=False)
+        ]
+        margin = 1.0 - yi * sum(map(mul, w3, a2), b3)
+        if margin > 0.0:
+            loss += margin
+            A1.append(a1)
+            A2.append(a2)
+            D3.append(-yi / n)
+            XA.append(x)
+    loss /= n
+    gw3 = [sum(map(mul, D3, col)) for col in zip(*A2, strict=False)] if D3 else [0.0] * len(w3)
+    gb3 = sum(D3)
+    # d loss / d z2[j] for each active example: zero where unit j is dead.
+    D2 = [
+        [d * w if a else 0.0 for w, a in zip(w3, a2, strict=False)]
+        for d, a2 in zip(D3, A2, strict=False)
+    ]
+    A1T = list(zip(*A1, strict=False))
+    zeros1 = [0.0] * len(W1)
+    gW2, gB2, live = [], [], []
+    for j, col in enumerate(zip(*D2, strict=False) if D2 else [()] * len(W2)):
+        if any(col):
+            live.append(j)
+            gW2.append([sum(map(mul, col, a)) if any(a) else 0.0 for a in A1T])
+            gB2.append(sum(col))
+        else:  # unit dead on every active example: no gradient
+            gW2.append(zeros1.copy())
+            gB2.append(0.0)
+    W2T = list(
+        zip(*[W2[j] for j in live], strict=False)
+    )  # the weights out of layer 1 into live units
+    D1, X1 = [], []
+    for d2, a1, x in zip(D2, A1, XA, strict=False):
+        d2 = [d2[j] for j in live]
+        if any(d2):  # else no gradient flows below this example's layer 2
+            D1.append(
+                [sum(map(mul, d2, wcol)) if a else 0.0 for wcol, a in zip(W2T, a1, strict=False)]
+            )
+            X1.append(x)
+    X0s, X1s = [x[0] for x in X1], [x[1] for x in X1]
+    gW1, gB1 = [], []
+    for col in zip(*D1, strict=False) if D1 else [()] * len(W1):
+        gW1.append([sum(map(mul, col, X0s)), sum(map(mul, col, X1s))] if any(col) else [0.0, 0.0])
+        gB1.append(sum(col))
+    c = 2 * alpha
+    gW = [gW1, gW2, [gw3]]
+    gB = [gB1, gB2, [gb3]]
+    for layer, glayer, blayer, gblayer in zip(W, gW, B, gB, strict=False):
+        for row, grow in zip(layer, glayer, strict=False):
+            loss += alpha * sum(map(mul, row, row))
+            grow[:] = [g + c * w for g, w in zip(grow, row, strict=False)]
+        loss += alpha * sum(map(mul, blayer, blayer))
+        gblayer[:] = [g + c * b for g, b in zip(gblayer, blayer, strict=False)]
+    return loss, gW, gB
 
 
-def supports(mg, workload):
-    """Whether this micrograd version can run ``workload``: 0.1.0 recurses in backward, so a
-    chain of a million nodes overflows the stack."""
-    return not (workload == "chain 1M" and not hasattr(mg, "__version__"))
+def make_sparse_floor_moons_step(alpha=ALPHA, lr=LR):
+    """The moons step on plain floats as fast as we can write it, skipping what is provably
+    zero: the floor for an engine that skips zero gradients."""
+    W, B = floor_model()
+    X, y = moons_data()
+
+    def step():
+        loss, gW, gB = sparse_floor_loss_and_grads(W, B, X, y, alpha)
+        for layer, glayer, blayer, gblayer in zip(W, gW, B, gB, strict=False):
+            for row, grow in zip(layer, glayer, strict=False):
+                row[:] = [w - lr * g for w, g in zip(row, grow, strict=False)]
+            blayer[:] = [b - lr * g for b, g in zip(blayer, gblayer, strict=False)]
+        return loss
+
+    return step
+
+
+FLOORS = {"floor": make_floor_moons_step, "sparse floor": make_sparse_floor_moons_step}

@@ -3,7 +3,8 @@ tools to verify both."""
 
 from . import nn
 from .engine import OpError, Value, apply, dot
+from .gcpause import gc_paused
 from .ops import OPS, Domain, Op
 
-__all__ = ["OPS", "Domain", "Op", "OpError", "Value", "apply", "dot", "nn"]
+__all__ = ["OPS", "Domain", "Op", "OpError", "Value", "apply", "dot", "gc_paused", "nn"]
 __version__ = "0.2.0"
