@@ -7,16 +7,18 @@ ULPS ulps may commit on a program's output and gradients.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import mpmath
 
-from ..ops import OPS, Domain, Op
+from ..ops import OPS, VARIADIC, Domain, Op
 from .programs import Program
 
 EPS = sys.float_info.epsilon
+TINY = 2.0**-1074  # the least subnormal
 
 ORACLE_DPS = 50  # digits the precise oracle works with (mpmath.workdps)
 ULPS = 8  # every op's f returns its value and partials within this many ulps (see tests)
@@ -30,6 +32,13 @@ def error_bounds(program: Program) -> tuple[float, list[float]]:
     sensitivity to them (by central differences of ``f``). Backward, a gradient's error
     collects |partial| x the consumer's error + the partial's error x |consumer's gradient|.
     """
+    out, grads = node_error_bounds(program)
+    return out, [grads[f"x{i}"] for i in range(len(program.leaves))]
+
+
+def node_error_bounds(program: Program) -> tuple[float, dict[str, float]]:
+    """The output's error bound and the gradient error bound of every node ("x0", "v3"), as
+    error_bounds computes them."""
     val = {f"x{i}": x for i, x in enumerate(program.leaves)}
     err = dict.fromkeys(val, 0.0)
     edges: list[tuple[str, list[tuple[str | float, float, float]]]] = []
@@ -57,7 +66,7 @@ def error_bounds(program: Program) -> tuple[float, list[float]]:
             if isinstance(a, str):
                 grad[a] += abs(d) * grad[name]
                 gerr[a] += abs(d) * gerr[name] + de * grad[name]
-    return err[edges[-1][0]], [gerr[f"x{i}"] for i in range(len(program.leaves))]
+    return err[edges[-1][0]], gerr
 
 
 def mp_derivative(
@@ -130,13 +139,68 @@ def run_mp(program: Program, leaves: Sequence[Any] | None = None) -> Any:
     return program.run(mpmath.mpf, call, leaves=leaves)[1]
 
 
+def op_exact(
+    op: Op, xs: Sequence[float], params: Sequence[float] = ()
+) -> tuple[Any, list[Any], list[Any]]:
+    """(value, partials, scales) of ``op`` at ``xs`` in mpmath (at the current precision).
+
+    ``scales[0]`` is sum_j |x_j d value / d x_j| and ``scales[1 + i]`` the same for partial i:
+    how much perturbing the inputs by a relative eps moves each result (see op_tolerance).
+    """
+    domains = op.domains(*params) * (len(xs) if op.arity == VARIADIC else 1)
+    ms = [mpmath.mpf(x) for x in xs]  # exact; float arithmetic would round or overflow
+
+    def f(*ys: Any) -> Any:
+        assert op.mp is not None, f"op {op.name!r} has no high-precision reference (mp=...)"
+        return op.mp(mpmath, *ys, *params)
+
+    def partial(i: int, ys: list[Any]) -> Any:
+        def g(t: Any) -> Any:
+            return f(*ys[:i], t, *ys[i + 1 :])
+
+        return mp_derivative(g, ys[i], domain=domains[i], kinks=op.kinks)
+
+    def moved(j: int, step: Any) -> list[Any]:
+        return [*ms[:j], ms[j] + step, *ms[j + 1 :]]
+
+    value = f(*ms)
+    partials = [partial(i, ms) for i in range(len(ms))]
+    scales = [sum(abs(x * p) for x, p in zip(ms, partials, strict=True))]
+    with mpmath.workdps(15):  # a scale is a magnitude: a few digits are plenty
+        for i in range(len(ms)):
+            scale = mpmath.mpf(0)
+            for j, x in enumerate(ms):
+                edges = [
+                    e for e in (domains[j].lo, *domains[j].holes, *op.kinks) if math.isfinite(e)
+                ]
+                step = min([abs(x), *(abs(x - e) for e in edges)]) * mpmath.ldexp(1, -20)
+                if step:
+                    up, down = partial(i, moved(j, step)), partial(i, moved(j, -step))
+                    scale += abs(x * (up - down) / (2 * step))
+            scales.append(scale)
+    return value, partials, scales
+
+
+def op_tolerance(want: Any, scale: Any, xs: Sequence[float]) -> Any:
+    """How far an op's float result may be from ``want`` (op_exact's value or partial, with its
+    scale): ULPS ulps of the exact result at inputs perturbed by ULPS ulps, which is what a
+    backward-stable formula delivers; results that underflow may further carry ULPS subnormal
+    units, scaled by the inputs that multiply them; plus the oracle's own ORACLE_ATOL."""
+    atol = ULPS * TINY * (1 + sum(abs(x) for x in xs)) + ORACLE_ATOL
+    return ULPS * EPS * (abs(want) + scale) + atol
+
+
 __all__ = [
     "EPS",
     "ORACLE_ATOL",
     "ORACLE_DPS",
+    "TINY",
     "ULPS",
     "error_bounds",
     "mp_derivative",
+    "node_error_bounds",
+    "op_exact",
+    "op_tolerance",
     "oracle_gradients",
     "run_mp",
 ]

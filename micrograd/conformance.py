@@ -1,0 +1,224 @@
+"""Verify any engine with the micrograd API: ``python -m micrograd.conformance TARGET ...``.
+
+A TARGET is a pip requirement (``micrograd==0.1.0``), a path to a project, or a module path
+(``mypkg.engine:Value``). A requirement or a path is installed into its own virtualenv under
+OUTDIR/venvs (a requirement's is reused by later runs; a path's is rebuilt each run); a module
+path is imported by this interpreter from the current directory. The engine runs in a worker
+process that starts the adapter (micrograd/testing/adapter.py) from its source, so an engine
+installed as a package named ``micrograd`` never meets this one. The worker finds the Value
+class (and MLP) itself.
+
+Each target gets a scorecard: one row per property, PASS / FAIL (with the shortest
+counterexample, as runnable Python for that engine) / N/A (the engine lacks it), then the CPU
+time of the shared benchmark workloads against this package's engine. The scorecards are printed
+and written to OUTDIR as Markdown and JSON (summary.md, summary.json and one pair per target).
+Exit status: 1 when a row fails (0 with --report-only), 2 when a target cannot be installed or
+no Value class is found in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ROOT / "benchmarks" / "workloads.py"  # present in a checkout
+SPEED = ["moons step", "chain 10k", "wide 200k"]
+MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def slug(target: str) -> str:
+    return re.sub(r"[^\w.=-]+", "_", target).strip("_")[:80]
+
+
+def environment(target: str, outdir: Path, log: list[str]) -> tuple[str, str, list[str]]:
+    """(python, adapter spec, extra sys.path) for ``target``, installing it if it needs to be."""
+    if MODULE.match(target) and not Path(target).exists():
+        return sys.executable, target, [str(Path.cwd())]
+    env = outdir / "venvs" / slug(target)
+    python = env / "bin" / "python"
+    marker = env / "conformance-target.json"
+    is_path = Path(target).exists()
+    if marker.exists() and not is_path:
+        info = json.loads(marker.read_text())
+        return str(python), info["spec"], []
+    print(f"[{target}] creating a virtualenv in {env} and installing it ...", file=sys.stderr)
+    venv.create(env, with_pip=True, clear=True)
+    report = env / "pip-report.json"
+    source = str(Path(target).resolve()) if is_path else target
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-cache-dir", "--report", str(report), source],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])
+        raise ConformanceError(f"pip install {source} failed: {tail}")
+    names = [
+        item["metadata"]["name"]
+        for item in json.loads(report.read_text())["install"]
+        if item.get("requested")
+    ]
+    tops = subprocess.run(
+        [str(python), "-I", "-c", _TOPS, *names], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if not tops:
+        raise ConformanceError(f"{target}: the installed distribution has no Python package")
+    spec = ",".join(tops)
+    marker.write_text(json.dumps({"target": target, "spec": spec}))
+    log.append(f"{target}: installed {', '.join(names)} (packages {spec})")
+    return str(python), spec, []
+
+
+_TOPS = """\
+import sys
+from importlib.metadata import distribution
+tops = set()
+for name in sys.argv[1:]:
+    for f in distribution(name).files or ():
+        parts = f.parts
+        if parts[0].endswith(('.dist-info', '.data')) or parts[0] in ('..', '__pycache__'):
+            continue
+        if len(parts) > 1 or parts[0].endswith('.py'):
+            tops.add(parts[0].removesuffix('.py'))
+print(' '.join(sorted(tops)))
+"""
+
+
+def speed(target: Worker, ours: Worker, rounds: int) -> dict[str, str]:
+    """Median CPU time of each shared workload on the target over ours."""
+    result = {}
+    for name in SPEED:
+        req = {"cmd": "workload", "path": str(WORKLOADS), "name": name, "rounds": rounds}
+        mine, theirs = ours.request(req), target.request(req)
+        if not theirs["ok"]:
+            result[name] = f"n/a ({theirs['error']}: {theirs['message'][:60]})"
+        elif not mine["ok"]:
+            result[name] = f"n/a (ours: {mine['message'][:60]})"
+        else:
+            t, m = statistics.median(theirs["times"]), statistics.median(mine["times"])
+            result[name] = f"{t / m:.1f}x ({t * 1e3:.0f} ms vs {m * 1e3:.0f} ms)"
+    return result
+
+
+def summary(cards: list[Scorecard], errors: dict[str, str]) -> str:
+    """All scorecards side by side, then each failure's one line."""
+    checks = list(dict.fromkeys(r.check for c in cards for r in c.rows))
+    head = "| property | " + " | ".join(f"`{c.target}`" for c in cards) + " |"
+    lines = [head, "|---|" + "---|" * len(cards)]
+    for check in checks:
+        cells = []
+        for c in cards:
+            row = next((r for r in c.rows if r.check == check), None)
+            cells.append(row.status if row else "")
+        lines.append(f"| {check} | " + " | ".join(cells) + " |")
+    speeds = list(dict.fromkeys(w for c in cards for w in c.speed))
+    for w in speeds:
+        lines.append(
+            f"| speed: {w} (CPU time / ours) | "
+            + " | ".join(c.speed.get(w, "").split(" (")[0] for c in cards)
+            + " |"
+        )
+    for c in cards:
+        for r in c.failed:
+            lines.append(f"\n- `{c.target}`, {r.check}: {r.detail}")
+    for target, why in errors.items():
+        lines.append(f"\n- `{target}`: not checked: {why}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    doc = __doc__ or ""
+    parser = argparse.ArgumentParser(
+        prog="python -m micrograd.conformance",
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="what to verify (see below)")
+    parser.add_argument(
+        "--out", type=Path, default=Path(".conformance"), help="OUTDIR (default .conformance)"
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=100,
+        help="Hypothesis examples per random check (default 100)",
+    )
+    parser.add_argument(
+        "--max-depth", type=int, default=1_000_000, help="longest chain tried (default 1000000)"
+    )
+    parser.add_argument(
+        "--depth-timeout", type=float, default=120.0, help="seconds allowed per chain (default 120)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds per speed workload (default 3)"
+    )
+    parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
+    parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
+    args = parser.parse_args(argv)
+
+    from tqdm import tqdm
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    ours = None
+    if not args.no_speed and WORKLOADS.exists():
+        ours = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
+    cards: list[Scorecard] = []
+    errors: dict[str, str] = {}
+    log: list[str] = []
+    for target in args.targets:
+        try:
+            python, spec, paths = environment(target, args.out, log)
+            worker: Target = Worker(python, spec, paths)
+        except (ConformanceError, subprocess.CalledProcessError) as e:
+            errors[target] = str(e)
+            print(f"[{target}] not checked: {e}", file=sys.stderr)
+            continue
+        with tqdm(desc=target, unit=" rows", file=sys.stderr, leave=True) as bar:
+
+            def step(name: str) -> None:
+                bar.set_postfix_str(name[:40])
+                bar.update()
+
+            try:
+                card = run(worker, target, args.examples, args.max_depth, args.depth_timeout, step)
+                if ours is not None and isinstance(worker, Worker):
+                    bar.set_postfix_str("speed")
+                    card.speed = speed(worker, ours, args.rounds)
+                elif not args.no_speed:
+                    card.speed = {
+                        "all": "n/a (benchmarks/workloads.py is not here: run from a checkout)"
+                    }
+            finally:
+                worker.close()
+        cards.append(card)
+        print(card.to_text())
+        (args.out / f"{slug(target)}.md").write_text(card.to_markdown() + "\n")
+        (args.out / f"{slug(target)}.json").write_text(card.to_json() + "\n")
+    if ours is not None:
+        ours.close()
+    (args.out / "summary.md").write_text(summary(cards, errors) + "\n")
+    (args.out / "summary.json").write_text(
+        json.dumps(
+            {"scorecards": [json.loads(c.to_json()) for c in cards], "errors": errors}, indent=2
+        )
+        + "\n"
+    )
+    print(f"scorecards: {args.out}/summary.md (and one .md/.json per target)")
+    if errors:
+        return 2
+    failed = any(c.failed for c in cards)
+    return 1 if failed and not args.report_only else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

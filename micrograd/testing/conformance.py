@@ -1,0 +1,809 @@
+"""Conformance: our checks, driven through the adapter over any engine with the micrograd API.
+
+Each property becomes one row of a scorecard: PASS, FAIL (with the shortest counterexample, as
+runnable Python for that engine) or N/A (the engine lacks the op or the part). The checks are
+the package's own: random programs against the oracle and finite differences (check_program),
+each op against op_exact within op_tolerance, accumulation within node_error_bounds, the MLP
+against a PyTorch twin. ``python -m micrograd.conformance --help`` runs it on installed targets.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mpmath
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ..ops import OPS, VARIADIC, Op
+from . import adapter
+from .gradcheck import GradcheckError, check_program
+from .oracle import EPS, ORACLE_DPS, node_error_bounds, op_exact, op_tolerance
+from .programs import Program, op_params, points, programs, spell
+
+PASS, FAIL, NA = "PASS", "FAIL", "N/A"
+MAX = sys.float_info.max
+OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
+ADAPTER_SOURCE = Path(adapter.__file__).read_text()
+
+
+class ConformanceError(RuntimeError):
+    """The target could not be installed, started or found."""
+
+
+@dataclass
+class Row:
+    """One property of the scorecard."""
+
+    check: str
+    status: str
+    detail: str = ""
+    example: str = ""  # the counterexample as runnable Python for that engine
+
+
+@dataclass
+class Scorecard:
+    """Every row for one target, the engine found, and the speed ratios against ours."""
+
+    target: str
+    engine: dict[str, Any]
+    rows: list[Row] = field(default_factory=list)
+    speed: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if r.status == FAIL]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, default=str)
+
+    def to_markdown(self) -> str:
+        lines = [f"### `{self.target}`", ""]
+        lines.append(f"Engine: `{self.engine.get('value')}`, MLP: `{self.engine.get('mlp')}`.")
+        lines += ["", "| property | result | detail |", "|---|---|---|"]
+        for r in self.rows:
+            detail = r.detail.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.check} | {r.status} | {detail} |")
+        if self.speed:
+            lines += ["", "| workload | this engine / ours (CPU time) |", "|---|---|"]
+            lines += [f"| {w} | {v} |" for w, v in self.speed.items()]
+        for r in self.failed:
+            if r.example:
+                lines += ["", f"{r.check}:", "", "```python", r.example, "```"]
+        return "\n".join(lines)
+
+    def to_text(self) -> str:
+        width = max(len(r.check) for r in self.rows) if self.rows else 10
+        out = [f"{self.target}  ({self.engine.get('value')})"]
+        for r in self.rows:
+            detail = r.detail if len(r.detail) < 110 else r.detail[:107] + "..."
+            out.append(f"  {r.check:<{width}}  {r.status:<4}  {detail}")
+        for w, v in self.speed.items():
+            out.append(f"  speed: {w:<{width - 7}}  {v}")
+        return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------ targets
+
+
+class Target:
+    """How the checks reach an engine: ``request`` answers the adapter's protocol."""
+
+    describe: dict[str, Any]
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Answer ``req`` where a crash, a hang or a deep recursion cannot harm the run."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the worker, if any."""
+
+
+class InProcess(Target):
+    """An engine in this process, e.g. a Value class defined in a test."""
+
+    def __init__(self, value: type, mlp: type | None = None, dot: Any = None) -> None:
+        where = f"{value.__module__}:{value.__qualname__}"
+        mlp_where = f"{mlp.__module__}:{mlp.__qualname__}" if mlp else ""
+        self.engine = adapter.Engine(value, where, dot, mlp, mlp_where)
+        self.describe = self.engine.describe()
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        return json.loads(json.dumps(adapter.handle(self.engine, req)))  # as through the pipe
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return self.request(req)  # in-process: a RecursionError is caught like any error
+
+
+class Worker(Target):
+    """The adapter in its own process, started from its source with ``python -I -c``: the
+    engine's own ``micrograd`` (if it has one) cannot meet ours."""
+
+    def __init__(self, python: str, spec: str, paths: Sequence[str] = ()) -> None:
+        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *paths]
+        self.proc = subprocess.Popen(
+            self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path.home()
+        )
+        hello = self._read()
+        if not hello.get("ok"):
+            self.close()
+            raise ConformanceError(f"{spec}: {hello.get('error')}: {hello.get('message')}")
+        self.describe = hello
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            return {"ok": False, "error": "WorkerDied", "message": f"exit code {code}"}
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        try:
+            done = subprocess.run(
+                self.cmd,
+                input=json.dumps(req) + "\n",
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=Path.home(),
+            )
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "error": "Timeout", "message": f"no answer within {timeout:g} s"}
+        lines = done.stdout.splitlines()
+        if len(lines) < 2:
+            why = f"exit code {done.returncode}" + (
+                f" (signal {-done.returncode})" if done.returncode < 0 else ""
+            )
+            return {"ok": False, "error": "Crash", "message": why}
+        return json.loads(lines[1])  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+# ------------------------------------------------------------------------------- checks
+
+
+def _program_code(
+    program: Program, leaves: Sequence[float] | None = None, backward: int = 1
+) -> str:
+    if leaves is not None:
+        program = Program(tuple(leaves), program.instrs)
+    out = f"v{len(program.instrs) - 1}"
+    return "\n".join([*program.lines(), *[f"{out}.backward()"] * backward])
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, float) and math.isfinite(x)
+
+
+class Checks:
+    """The conformance checks against one target."""
+
+    def __init__(
+        self,
+        target: Target,
+        examples: int = 100,
+        max_depth: int = 1_000_000,
+        depth_timeout: float = 120.0,
+    ) -> None:
+        self.target, self.examples = target, examples
+        self.max_depth, self.depth_timeout = max_depth, depth_timeout
+        self.imports: list[str] = target.describe.get("imports", ["from micrograd import Value"])
+        self.absent: dict[str, str] = {}
+        self.ops: list[Op] = []
+
+    # -- helpers
+
+    def show(self, code: str) -> str:
+        """``code`` as a runnable script for this engine."""
+        return "\n".join([*self.imports, code])
+
+    def show_program(self, program: Program) -> str:
+        return self.show(_program_code(program))
+
+    def exec(self, code: str, read: Sequence[str] = ()) -> dict[str, Any]:
+        return self.target.request({"cmd": "exec", "code": code, "read": list(read)})
+
+    def settings(self, examples: int | None = None) -> settings:
+        # Derandomised: a scorecard is reproducible; no database: nothing left behind.
+        return settings(
+            max_examples=examples or self.examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+
+    def minimal(
+        self,
+        strategy: st.SearchStrategy[Any],
+        check: Callable[[Any], None],
+        examples: int | None = None,
+    ) -> tuple[Any, str] | None:
+        """Run ``check`` on drawn examples; return the shrunk failing one and its message."""
+        last: list[tuple[Any, str]] = []
+
+        @self.settings(examples)
+        @given(strategy)
+        def run(example: Any) -> None:
+            try:
+                check(example)
+            except GradcheckError as e:
+                last.append((example, str(e)))
+                raise
+
+        try:
+            run()
+        except GradcheckError:
+            return last[-1]
+        return None
+
+    # -- discovery
+
+    def discover_ops(self) -> Row:
+        """Which registry ops the engine's API offers: each op's spelling at a point inside its
+        domain; a refusal there (AttributeError, TypeError, AssertionError, NotImplementedError)
+        marks the op absent."""
+        for op in OPS.values():
+            params = tuple(values[0] for values in op.params.values())
+            n = 2 if op.arity == VARIADIC else op.arity
+            names = [f"x{i}" for i in range(n)]
+            code = "\n".join([f"x{i} = Value(0.7)" for i in range(n)]) + (
+                f"\nv0 = {spell(op, names, params)}"
+            )
+            answer = self.exec(code, ["v0"])
+            if answer["ok"]:
+                self.ops.append(op)
+            elif answer["error"] in (
+                "AttributeError",
+                "TypeError",
+                "AssertionError",
+                "NotImplementedError",
+                "NameError",
+            ):
+                self.absent[op.name] = f"{spell(op, names, params)}: {answer['error']}"
+            else:
+                self.ops.append(op)  # present but failing: the op's own row says how
+        return Row(
+            "ops found",
+            PASS,
+            ", ".join(op.name for op in self.ops)
+            + (f" (absent: {', '.join(self.absent)})" if self.absent else ""),
+        )
+
+    def basics(self) -> Row:
+        """Value(x).data is x, grad starts at 0, backward() of a product fills both grads."""
+        code = "a = Value(1.5)\nb = Value(-2.0)\nc = a * b\nfresh = a.grad\nc.backward()\nresult = [float(fresh)]"
+        answer = self.exec(code, ["a", "b", "c"])
+        if not answer["ok"]:
+            return Row(
+                "Value, .data, .grad, backward()",
+                FAIL,
+                f"{answer['error']}: {answer['message']}",
+                self.show(code),
+            )
+        a, b, c = (answer["nodes"][k] for k in "abc")
+        if [a[0], b[0], c[0], answer["result"][0], a[1], b[1]] != [1.5, -2.0, -3.0, 0.0, -2.0, 1.5]:
+            return Row("Value, .data, .grad, backward()", FAIL, f"got {answer}", self.show(code))
+        return Row("Value, .data, .grad, backward()", PASS)
+
+    # -- random programs
+
+    def engine_gradients(self, program: Program) -> tuple[float, list[float]]:
+        names = [f"x{i}" for i in range(len(program.leaves))]
+        out = f"v{len(program.instrs) - 1}"
+        answer = self.exec(_program_code(program), [*names, out])
+        if not answer["ok"]:
+            raise GradcheckError(
+                f"raises {answer['error']}: {answer['message']}\n\n{self.show_program(program)}"
+            )
+        nodes = answer["nodes"]
+        data, grads = nodes[out][0], [nodes[n][1] for n in names]
+        if not all(map(_finite, [data, *grads])):
+            raise GradcheckError(
+                f"gives data {data!r}, grads {grads!r}\n\n{self.show_program(program)}"
+            )
+        return data, grads
+
+    def engine_forward(self, program: Program, leaves: list[float]) -> float:
+        out = f"v{len(program.instrs) - 1}"
+        answer = self.exec(_program_code(program, leaves, backward=0), [out])
+        if not answer["ok"] or not _finite(answer["nodes"][out][0]):
+            raise GradcheckError(
+                f"forward at {leaves!r} fails: {answer}\n\n{self.show_program(program)}"
+            )
+        return answer["nodes"][out][0]  # type: ignore[no-any-return]
+
+    def random_programs(self) -> Row:
+        """Random programs over the engine's ops: the output value and every leaf's gradient
+        against the 50-digit oracle and central differences of the engine's own forward."""
+        name = "random programs vs oracle and finite differences"
+        if not self.ops:
+            return Row(name, NA, "no op found")
+
+        def check(program: Program) -> None:
+            check_program(program, self.engine_gradients, self.engine_forward, self.show_program)
+
+        found = self.minimal(programs(ops=self.ops, max_instrs=6), check)
+        if found is None:
+            return Row(name, PASS, f"{self.examples} programs")
+        program, message = found
+        return Row(name, FAIL, message.split("\n")[0], self.show_program(program))
+
+    # -- per op
+
+    def op_case(
+        self, op: Op, xs: Sequence[float], params: tuple[float, ...]
+    ) -> tuple[str, dict[str, Any]]:
+        names = [f"x{i}" for i in range(len(xs))]
+        lines = [f"x{i} = Value({x!r})" for i, x in enumerate(xs)]
+        code = "\n".join([*lines, f"v0 = {spell(op, names, params)}", "v0.backward()"])
+        return code, self.exec(code, [*names, "v0"])
+
+    def op_verdict(self, op: Op, xs: Sequence[float], params: tuple[float, ...]) -> str | None:
+        """None if the engine gets op at xs right (value and partials within op_tolerance, or
+        an error where the exact result is beyond float64); else what is wrong."""
+        _code, answer = self.op_case(op, xs, params)
+        call = f"{op.name}{tuple(xs) + params}"
+        exact = _exact(op.name, tuple(xs), params)
+        if exact is None:
+            return None  # beyond float64: the overflow row judges it
+        with mpmath.workdps(ORACLE_DPS):
+            value, partials, scales = exact
+            biggest = max(abs(v) for v in [value, *partials])
+            if biggest >= OVERFLOW:
+                return None  # beyond float64: the overflow row judges it
+            if not answer["ok"]:
+                # NOTE: a formula may overflow in an intermediate step within 2**20 of MAX.
+                if biggest > MAX * 2.0**-20:
+                    return None
+                return f"{call} raises {answer['error']}: {answer['message']} (exact value {mpmath.nstr(value, 17)})"
+            got = [answer["nodes"]["v0"][0], *(answer["nodes"][f"x{i}"][1] for i in range(len(xs)))]
+            wants = [value, *partials]
+            for k, (g, w, s) in enumerate(zip(got, wants, scales, strict=True)):
+                what = "value" if k == 0 else f"d/dx{k - 1}"
+                if not _finite(g) or not abs(g - w) <= op_tolerance(w, s, xs):
+                    return f"{call}: {what} {g!r}, exact {mpmath.nstr(w, 20)}"
+        return None
+
+    def op_row(self, op: Op) -> Row:
+        """Values and derivatives over the domain (|x| <= 50), then at its edges and extremes."""
+        name = f"{op.name}: values and derivatives"
+        if op.name in self.absent:
+            return Row(name, NA, f"absent ({self.absent[op.name]})")
+
+        def check(case: tuple[list[float], tuple[float, ...]]) -> None:
+            wrong = self.op_verdict(op, *case)
+            if wrong:
+                raise GradcheckError(wrong)
+
+        found = self.minimal(_inputs(op), check, examples=max(20, self.examples // 2))
+        if found is not None:
+            (xs, params), message = found
+            return Row(name, FAIL, message, self.show(self.op_case(op, xs, params)[0]))
+        for xs, params in _edges(op):
+            if all(
+                x in d for x, d in zip(xs, _domains(op, params, len(xs)), strict=True)
+            ) and not any(x in op.kinks for x in xs):
+                wrong = self.op_verdict(op, xs, params)
+                if wrong:
+                    return Row(name, FAIL, wrong, self.show(self.op_case(op, xs, params)[0]))
+        return Row(name, PASS)
+
+    def kink_row(self, op: Op) -> Row:
+        """At each kink the derivative the registry declares (PyTorch's convention)."""
+        name = f"{op.name}: derivative at its kinks (PyTorch's)"
+        if op.name in self.absent:
+            return Row(name, NA, f"absent ({self.absent[op.name]})")
+        for kink, want in op.kinks.items():
+            for x in (kink, -kink):
+                code, answer = self.op_case(op, [x], ())
+                if not answer["ok"]:
+                    return Row(
+                        name,
+                        FAIL,
+                        f"{op.name}({x!r}) raises {answer['error']}: {answer['message']}",
+                        self.show(code),
+                    )
+                got = answer["nodes"]["x0"][1]
+                if got != want:  # a convention: exactly this number
+                    return Row(
+                        name,
+                        FAIL,
+                        f"d {op.name}({x!r}) = {got!r}; PyTorch's convention is {want!r}",
+                        self.show(code),
+                    )
+        return Row(name, PASS, ", ".join(f"x = {k:g}: {d:g}" for k, d in op.kinks.items()))
+
+    # -- accumulation
+
+    def reuse_row(self) -> Row:
+        """a + a and a * a count both uses; a diamond adds its two paths (exact numbers)."""
+        name = "accumulation: a + a, a * a, diamond"
+        need = {"add", "mul"} - {op.name for op in self.ops}
+        if need:
+            return Row(name, NA, f"needs {', '.join(sorted(need))}")
+        # d = b * c, b = a * a, c = a + b: d = a**3 + a**4, dd/da = 3a**2 + 4a**3, dd/db = a + 2b.
+        cases = [
+            ("a = Value(3.0)\nv = a + a\nv.backward()", {"a": 2.0}),
+            ("a = Value(3.0)\nv = a * a\nv.backward()", {"a": 6.0}),
+            (
+                "a = Value(1.5)\nb = a * a\nc = a + b\nd = b * c\nd.backward()",
+                {"a": 20.25, "b": 6.0, "c": 2.25},
+            ),
+        ]
+        for code, want in cases:
+            answer = self.exec(code, list(want))
+            got = {k: answer["nodes"][k][1] for k in want} if answer["ok"] else answer
+            if got != want:
+                return Row(name, FAIL, f"grads {got}, exact {want}", self.show(code))
+        return Row(name, PASS)
+
+    def repeat_row(self) -> Row:
+        """k backward() calls add exactly k times the gradient to every node (PyTorch's rule),
+        within the rounding of the same sums accumulated in another order (node_error_bounds)."""
+        name = "accumulation: k backward() calls add k times, every node"
+        if not self.ops:
+            return Row(name, NA, "no op found")
+
+        def check(case: tuple[Program, int]) -> None:
+            program, k = case
+            names = [f"x{i}" for i in range(len(program.leaves))] + [
+                f"v{j}" for j in range(len(program.instrs))
+            ]
+            once = self.exec(_program_code(program), names)
+            many = self.exec(_program_code(program, backward=k), names)
+            if not (once["ok"] and many["ok"]):
+                raise GradcheckError(f"raises {(many if once['ok'] else once)['message']}")
+            _, bounds = node_error_bounds(program)
+            for n in names:
+                g1, gk = once["nodes"][n][1], many["nodes"][n][1]
+                bound = k * 4 * bounds.get(n, 0.0) + k * 4 * EPS * abs(g1)
+                if not (_finite(gk) and _finite(g1) and abs(gk - k * g1) <= bound):
+                    raise GradcheckError(
+                        f"after {k} backward() calls {n}.grad = {gk!r}; {k} x {g1!r} expected"
+                    )
+
+        found = self.minimal(
+            st.tuples(programs(ops=self.ops, max_instrs=6), st.integers(2, 3)),
+            check,
+            examples=max(20, self.examples // 2),
+        )
+        if found is None:
+            return Row(name, PASS)
+        (program, k), message = found
+        return Row(name, FAIL, message, self.show(_program_code(program, backward=k)))
+
+    # -- depth
+
+    def depth_row(self) -> Row:
+        """The deepest chain backward() survives, searched up to max_depth nodes, each size in
+        a fresh process with a time limit."""
+        name = f"depth: backward through a chain of {self.max_depth:,} nodes"
+        need = {"add", "mul"} - {op.name for op in self.ops}
+        if need:
+            return Row(name, NA, f"needs {', '.join(sorted(need))}")
+
+        def chain(n: int) -> str:
+            return (
+                "x = Value(0.5)\ny = x\n"
+                f"for _ in range({n // 2}):\n    y = y * 0.999 + 0.0005\n"
+                "y.backward()\nresult = float(x.grad)"
+            )
+
+        def survives(n: int) -> str | None:
+            answer = self.target.probe(
+                {"cmd": "exec", "code": chain(n), "read": []}, self.depth_timeout
+            )
+            if not answer["ok"]:
+                return f"{answer['error']}: {answer['message'][:80]}"
+            # 0.999**(n/2) by n/2 roundings of a product: relative error <= n EPS.
+            want = 0.999 ** (n // 2)
+            got = answer["result"]
+            if not (_finite(got) and abs(got - want) <= n * EPS * want):
+                return f"x.grad = {got!r}, exact {want!r}"
+            return None
+
+        sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n < self.max_depth] + [
+            self.max_depth
+        ]
+        ok = 0
+        for n in sizes:
+            why = survives(n)
+            if why is None:
+                ok = n
+                continue
+            lo, hi = ok, n
+            while hi - lo > max(lo // 8, 10):  # to within an eighth
+                mid = (lo + hi) // 2
+                if survives(mid) is None:
+                    lo = mid
+                else:
+                    hi = mid
+            return Row(
+                name, FAIL, f"fails at {hi:,} nodes ({why}); survives {lo:,}", self.show(chain(hi))
+            )
+        return Row(name, PASS, f"{ok:,} nodes")
+
+    # -- bad input
+
+    def bad_value_rows(self) -> list[Row]:
+        """Value() of a non-number or a non-finite number: an error, not a silent result."""
+        rows = []
+        for title, cases in (
+            ("bad input: Value() refuses non-numbers", ["'abc'", "None", "[1.0]"]),
+            ("bad input: Value() refuses nan and inf", ["float('nan')", "float('inf')"]),
+        ):
+            for bad in cases:
+                code = f"v = Value({bad})"
+                answer = self.exec(code)
+                if answer["ok"]:
+                    then = self.exec(f"v = Value({bad})\nw = v * 2\nw.backward()", ["w"])
+                    after = (
+                        f"then v * 2 gives data {then['nodes']['w'][0]!r}"
+                        if then["ok"]
+                        else f"then v * 2 raises {then['error']}: {then['message'][:60]}"
+                    )
+                    rows.append(
+                        Row(
+                            title,
+                            FAIL,
+                            f"Value({bad}) is accepted; {after}",
+                            self.show(code + "\nprint(v * 2)"),
+                        )
+                    )
+                    break
+            else:
+                rows.append(Row(title, PASS))
+        return rows
+
+    def domain_row(self) -> Row:
+        """Each op just outside its domain: an error, never nan, inf or a complex number."""
+        name = "bad input: outside an op's domain is an error"
+        tried = 0
+        for op in self.ops:
+            for params in itertools.product(*op.params.values()):
+                for xs in _outside(op, params):
+                    tried += 1
+                    code, answer = self.op_case(op, xs, params)
+                    if answer["ok"]:
+                        return Row(
+                            name,
+                            FAIL,
+                            f"{op.name}{tuple(xs) + params} gives {answer['nodes']['v0'][0]!r}",
+                            self.show(code + "\nprint(v0)"),
+                        )
+        return Row(
+            name,
+            PASS if tried else NA,
+            f"{tried} cases" if tried else "no op with a restricted domain",
+        )
+
+    def overflow_row(self) -> Row:
+        """An op whose exact value is beyond float64 (at the edge inputs): an error, never inf."""
+        name = "bad input: overflow is an error"
+        tried = 0
+        for op in self.ops:
+            for xs, params in _edges(op, big=True):
+                if not all(x in d for x, d in zip(xs, _domains(op, params, len(xs)), strict=True)):
+                    continue
+                if not _overflows(op.name, tuple(xs), params):
+                    continue
+                tried += 1
+                code, answer = self.op_case(op, xs, params)
+                if answer["ok"]:
+                    got = [
+                        answer["nodes"]["v0"][0],
+                        *(n[1] for k, n in answer["nodes"].items() if k != "v0"),
+                    ]
+                    return Row(
+                        name,
+                        FAIL,
+                        f"{op.name}{tuple(xs) + params} gives {got[0]!r} (grads {got[1:]!r}), no error",
+                        self.show(code + "\nprint(v0)"),
+                    )
+        return Row(name, PASS if tried else NA, f"{tried} cases")
+
+    # -- nn
+
+    def nn_rows(self) -> list[Row]:
+        """MLP(3, [4, 4, 2]) against a PyTorch twin with the engine's weights copied."""
+        from . import twin
+
+        name = "nn: MLP vs PyTorch (copied weights)"
+        if not self.target.describe.get("mlp"):
+            return [Row(name, NA, "no MLP"), Row("nn: Module.zero_grad() resets", NA, "no MLP")]
+        answer = self.exec(twin.ENGINE_CODE)
+        if not answer["ok"]:
+            return [
+                Row(
+                    name,
+                    FAIL,
+                    f"raises {answer['error']}: {answer['message']}",
+                    self.show(twin.ENGINE_CODE),
+                ),
+                Row("nn: Module.zero_grad() resets", NA, "MLP failed"),
+            ]
+        verdict = twin.compare(answer["result"])
+        rows = [
+            Row(
+                name,
+                verdict.status,
+                verdict.detail,
+                self.show(twin.ENGINE_CODE) if verdict.status == FAIL else "",
+            )
+        ]
+        zero = answer["result"].get("zeroed")
+        if zero is None:
+            rows.append(Row("nn: Module.zero_grad() resets", NA, "no zero_grad()"))
+        elif any(g != 0 for g in zero):
+            rows.append(
+                Row(
+                    "nn: Module.zero_grad() resets",
+                    FAIL,
+                    f"grads after zero_grad(): {zero[:4]}...",
+                    self.show(twin.ENGINE_CODE),
+                )
+            )
+        else:
+            rows.append(Row("nn: Module.zero_grad() resets", PASS))
+        return rows
+
+    # -- all
+
+    def rows(self) -> Iterator[Row]:
+        """Every row, in scorecard order (a generator: the caller shows progress)."""
+        yield self.basics()
+        yield self.discover_ops()
+        yield self.random_programs()
+        for op in OPS.values():
+            yield self.op_row(op)
+            if op.kinks:
+                yield self.kink_row(op)
+        yield self.reuse_row()
+        yield self.repeat_row()
+        yield self.depth_row()
+        yield from self.bad_value_rows()
+        yield self.domain_row()
+        yield self.overflow_row()
+        yield from self.nn_rows()
+
+
+def _inputs(op: Op) -> st.SearchStrategy[tuple[list[float], tuple[float, ...]]]:
+    @st.composite
+    def draw(d: st.DrawFn) -> tuple[list[float], tuple[float, ...]]:
+        params = d(op_params(op))
+        domains = op.domains(*params)
+        if op.arity == VARIADIC:
+            domains = domains * (2 * d(st.integers(1, 2)))
+        return [d(points(dm, op.kinks, scale=50.0)) for dm in domains], params
+
+    return draw()
+
+
+def _domains(op: Op, params: tuple[float, ...], n: int) -> tuple[Any, ...]:
+    return op.domains(*params) * (n if op.arity == VARIADIC else 1)
+
+
+TINY = 2.0**-1074
+SPECIALS = [
+    0.0,
+    -0.0,
+    TINY,
+    0.5,
+    1.0,
+    -1.0,
+    2.0,
+    20.0,
+    -20.0,
+    400.0,
+    -400.0,
+    1e300,
+    -1e300,
+    MAX,
+    -MAX,
+]
+
+
+def _edges(op: Op, big: bool = False) -> Iterator[tuple[list[float], tuple[float, ...]]]:
+    """Edge and extreme inputs for op, simplest first: the specials for each param (beyond
+    +-400 only for one-input ops, or with ``big``)."""
+    n = 2 if op.arity == VARIADIC else op.arity
+    for params in itertools.product(*op.params.values()):
+        for xs in itertools.product(SPECIALS, repeat=n):
+            if big or n == 1 or max(map(abs, xs)) <= 400:
+                yield list(xs), params
+
+
+@functools.cache
+def _exact(name: str, xs: tuple[float, ...], params: tuple[float, ...]) -> Any:
+    """op_exact at ORACLE_DPS digits, or None where the exact value is beyond float64
+    (cached: every target meets the same inputs)."""
+    if _overflows(name, xs, params):
+        return None
+    with mpmath.workdps(ORACLE_DPS):
+        return op_exact(OPS[name], xs, params)
+
+
+@functools.cache
+def _overflows(name: str, xs: tuple[float, ...], params: tuple[float, ...]) -> bool:
+    op = OPS[name]
+    assert op.mp is not None
+    with mpmath.workdps(ORACLE_DPS):
+        return bool(abs(op.mp(mpmath, *map(mpmath.mpf, xs), *params)) >= OVERFLOW)
+
+
+def _outside(op: Op, params: tuple[float, ...]) -> Iterator[list[float]]:
+    """Inputs with one input just outside its domain (the edge itself where it is open, a
+    hole, a point below), the others at 0.7."""
+    domains = _domains(op, params, 2 if op.arity == VARIADIC else op.arity)
+    for i, d in enumerate(domains):
+        bad = [*d.holes]
+        if math.isfinite(d.lo):
+            bad += [d.lo - 1.0] + ([] if d.closed else [d.lo])
+        for x in bad:
+            xs = [0.7] * len(domains)
+            xs[i] = x
+            yield xs
+
+
+def run(
+    target: Target,
+    label: str,
+    examples: int = 100,
+    max_depth: int = 1_000_000,
+    depth_timeout: float = 120.0,
+    progress: Callable[[str], None] | None = None,
+) -> Scorecard:
+    """Every check on ``target``; ``progress(row name)`` after each row."""
+    start = time.monotonic()
+    checks = Checks(target, examples, max_depth, depth_timeout)
+    card = Scorecard(label, target.describe)
+    for row in checks.rows():
+        card.rows.append(row)
+        if progress:
+            progress(row.check)
+    card.seconds = time.monotonic() - start
+    return card
+
+
+__all__ = [
+    "FAIL",
+    "NA",
+    "PASS",
+    "ConformanceError",
+    "InProcess",
+    "Row",
+    "Scorecard",
+    "Target",
+    "Worker",
+    "run",
+]

@@ -1,0 +1,167 @@
+"""An engine's MLP against a PyTorch twin (torch==2.13.0, float64) with its weights copied.
+
+The twin is built from what the user declares, ``MLP(3, [4, 4, 2])``, as micrograd 0.1.0's API
+defines it: layers of neurons, ``parameters()`` listing each layer's neurons in turn, each
+neuron's weights then its bias. The activations are found by probing: the engine's outputs at
+the initial weights are compared with the twin under each candidate (0.1.0's ReLU hidden layers
+and linear output, the lecture's tanh everywhere, ...); the one that matches is then checked on
+the gradients and on three SGD steps, which probing did not look at.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+SIZES = [3, 4, 4, 2]
+X = [[0.5, -1.0, 2.0], [-0.3, 0.8, 0.1], [1.5, 0.2, -0.7]]
+LR, STEPS = 0.05, 3
+CANDIDATES = [  # (hidden, output) activations
+    ("relu", "linear"),
+    ("tanh", "tanh"),
+    ("tanh", "linear"),
+    ("relu", "relu"),
+    ("sigmoid", "sigmoid"),
+    ("sigmoid", "linear"),
+]
+# NOTE: float64 on both sides; the engine and torch sum each neuron's <= 5 terms in different
+# orders, a few ulps of the terms per layer, over 3 layers and 3 steps of lr 0.05 with values
+# of order 1: far below 1e-9 relative, while a wrong rule moves results by order 1e-2 or more.
+RTOL = 1e-9
+
+ENGINE_CODE = f"""\
+random.seed(0)
+model = MLP({SIZES[0]}, {SIZES[1:]})
+params = model.parameters()
+X = {X}
+
+def forward():
+    outs, loss = [], Value(0.0)
+    for x in X:
+        out = model([Value(a) for a in x])
+        out = out if isinstance(out, list) else [out]
+        outs.append([float(o.data) for o in out])
+        for o in out:
+            loss = loss + o * o
+    return outs, loss
+
+init = [float(p.data) for p in params]
+outs, loss = forward()
+loss.backward()
+grads = [float(p.grad) for p in params]
+trajectory = []
+for _ in range({STEPS}):
+    if hasattr(model, "zero_grad"):
+        model.zero_grad()
+    else:
+        for p in params:
+            p.grad = 0.0
+    _, loss = forward()
+    loss.backward()
+    for p in params:
+        p.data -= {LR} * p.grad
+    trajectory.append([float(p.data) for p in params])
+zeroed = None
+if hasattr(model, "zero_grad"):
+    model.zero_grad()
+    zeroed = [float(p.grad) for p in params]
+result = dict(init=init, outs=outs, grads=grads, trajectory=trajectory, zeroed=zeroed)
+"""
+
+
+@dataclass
+class Verdict:
+    status: str
+    detail: str
+
+
+def _model(torch: Any, flat: list[float]) -> list[tuple[Any, Any]]:
+    layers, k = [], 0
+    for nin, nout in itertools.pairwise(SIZES):
+        w, b = [], []
+        for _ in range(nout):
+            w.append(flat[k : k + nin])
+            b.append(flat[k + nin])
+            k += nin + 1
+        layers.append(
+            (
+                torch.tensor(w, dtype=torch.float64, requires_grad=True),
+                torch.tensor(b, dtype=torch.float64, requires_grad=True),
+            )
+        )
+    return layers
+
+
+def _forward(torch: Any, layers: list[tuple[Any, Any]], acts: tuple[str, str]) -> Any:
+    fns = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda t: t}
+    h = torch.tensor(X, dtype=torch.float64)
+    for i, (w, b) in enumerate(layers):
+        h = fns[acts[1] if i == len(layers) - 1 else acts[0]](h @ w.T + b)
+    return h
+
+
+def _flat(layers: list[tuple[Any, Any]], grad: bool = False) -> list[float]:
+    out: list[float] = []
+    for w, b in layers:
+        w, b = (w.grad, b.grad) if grad else (w, b)
+        for j in range(w.shape[0]):
+            out += [*w[j].tolist(), float(b[j])]
+    return out
+
+
+def _close(got: list[float], want: list[float]) -> int | None:
+    """The first index where got and want differ beyond RTOL, else None."""
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if not abs(g - w) <= RTOL * (1 + abs(w)):
+            return i
+    return None
+
+
+def compare(result: dict[str, Any]) -> Verdict:
+    """PASS, FAIL or N/A for the engine's answers to ENGINE_CODE."""
+    import torch
+
+    n = sum((a + 1) * b for a, b in itertools.pairwise(SIZES))
+    init = result["init"]
+    if len(init) != n:
+        return Verdict("N/A", f"parameters() has {len(init)} values; MLP{SIZES} declares {n}")
+    flat_outs = [o for row in result["outs"] for o in row]
+    for acts in CANDIDATES:
+        layers = _model(torch, init)
+        out = _forward(torch, layers, acts)
+        if _close(flat_outs, out.flatten().tolist()) is None and len(flat_outs) == out.numel():
+            break
+    else:
+        return Verdict(
+            "N/A", f"outputs match no twin ({', '.join('/'.join(c) for c in CANDIDATES)})"
+        )
+    (out**2).sum().backward()
+    bad = _close(result["grads"], _flat(layers, grad=True))
+    if bad is not None:
+        want = _flat(layers, grad=True)[bad]
+        return Verdict(
+            "FAIL", f"d loss / d parameter {bad}: {result['grads'][bad]!r}, torch {want!r}"
+        )
+    layers = _model(torch, init)
+    for step, params in enumerate(result["trajectory"]):
+        for w, b in layers:
+            w.grad = b.grad = None
+        (_forward(torch, layers, acts) ** 2).sum().backward()
+        with torch.no_grad():
+            for w, b in layers:
+                w -= LR * w.grad
+                b -= LR * b.grad
+        bad = _close(params, _flat(layers))
+        if bad is not None:
+            return Verdict(
+                "FAIL",
+                f"after SGD step {step + 1}: parameter {bad} is {params[bad]!r}, torch {_flat(layers)[bad]!r}",
+            )
+    return Verdict(
+        "PASS",
+        f"activations {acts[0]} hidden, {acts[1]} output (probed); grads and {STEPS} SGD steps",
+    )
+
+
+__all__ = ["ENGINE_CODE", "Verdict", "compare"]
