@@ -186,6 +186,9 @@ class Worker(Target):
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 # ------------------------------------------------------------------------------- checks
@@ -213,8 +216,9 @@ class Checks:
         examples: int = 100,
         max_depth: int = 1_000_000,
         depth_timeout: float = 120.0,
+        twin: bool = True,
     ) -> None:
-        self.target, self.examples = target, examples
+        self.target, self.examples, self.twin = target, examples, twin
         self.max_depth, self.depth_timeout = max_depth, depth_timeout
         self.imports: list[str] = target.describe.get("imports", ["from micrograd import Value"])
         self.absent: dict[str, str] = {}
@@ -476,8 +480,10 @@ class Checks:
 
         def check(case: tuple[Program, int]) -> None:
             program, k = case
+            # Every node but the output (whose own grad is the seed, which PyTorch keeps only
+            # with retain_grad).
             names = [f"x{i}" for i in range(len(program.leaves))] + [
-                f"v{j}" for j in range(len(program.instrs))
+                f"v{j}" for j in range(len(program.instrs) - 1)
             ]
             once = self.exec(_program_code(program), names)
             many = self.exec(_program_code(program, backward=k), names)
@@ -635,46 +641,32 @@ class Checks:
     # -- nn
 
     def nn_rows(self) -> list[Row]:
-        """MLP(3, [4, 4, 2]) against a PyTorch twin with the engine's weights copied."""
+        """MLP(3, [4, 4, 2]) against a PyTorch twin with the engine's weights copied (see
+        twin; left out when ``twin`` is off), and Module.zero_grad()."""
         from . import twin
 
-        name = "nn: MLP vs PyTorch (copied weights)"
+        name, zero_name = "nn: MLP vs PyTorch (copied weights)", "nn: Module.zero_grad() resets"
+        names = [name, zero_name] if self.twin else [zero_name]
         if not self.target.describe.get("mlp"):
-            return [Row(name, NA, "no MLP"), Row("nn: Module.zero_grad() resets", NA, "no MLP")]
+            return [Row(n, NA, "no MLP") for n in names]
+        code = self.show(twin.ENGINE_CODE)
         answer = self.exec(twin.ENGINE_CODE)
         if not answer["ok"]:
-            return [
-                Row(
-                    name,
-                    FAIL,
-                    f"raises {answer['error']}: {answer['message']}",
-                    self.show(twin.ENGINE_CODE),
-                ),
-                Row("nn: Module.zero_grad() resets", NA, "MLP failed"),
-            ]
-        verdict = twin.compare(answer["result"])
-        rows = [
-            Row(
-                name,
-                verdict.status,
-                verdict.detail,
-                self.show(twin.ENGINE_CODE) if verdict.status == FAIL else "",
+            why = f"MLP(3, [4, 4, 2]) and its training raise {answer['error']}: {answer['message']}"
+            return [Row(n, FAIL, why, code) for n in names]
+        rows = []
+        if self.twin:
+            verdict = twin.compare(answer["result"])
+            rows.append(
+                Row(name, verdict.status, verdict.detail, code if verdict.status == FAIL else "")
             )
-        ]
         zero = answer["result"].get("zeroed")
         if zero is None:
-            rows.append(Row("nn: Module.zero_grad() resets", NA, "no zero_grad()"))
+            rows.append(Row(zero_name, NA, "no zero_grad()"))
         elif any(g != 0 for g in zero):
-            rows.append(
-                Row(
-                    "nn: Module.zero_grad() resets",
-                    FAIL,
-                    f"grads after zero_grad(): {zero[:4]}...",
-                    self.show(twin.ENGINE_CODE),
-                )
-            )
+            rows.append(Row(zero_name, FAIL, f"grads after zero_grad(): {zero[:4]}...", code))
         else:
-            rows.append(Row("nn: Module.zero_grad() resets", PASS))
+            rows.append(Row(zero_name, PASS))
         return rows
 
     # -- all
@@ -782,10 +774,12 @@ def run(
     max_depth: int = 1_000_000,
     depth_timeout: float = 120.0,
     progress: Callable[[str], None] | None = None,
+    twin: bool = True,
 ) -> Scorecard:
-    """Every check on ``target``; ``progress(row name)`` after each row."""
+    """Every check on ``target``; ``progress(row name)`` after each row. ``twin`` (needs
+    torch==2.13.0) compares the engine's MLP with a PyTorch twin."""
     start = time.monotonic()
-    checks = Checks(target, examples, max_depth, depth_timeout)
+    checks = Checks(target, examples, max_depth, depth_timeout, twin)
     card = Scorecard(label, target.describe)
     for row in checks.rows():
         card.rows.append(row)

@@ -106,7 +106,7 @@ def _flat(layers: list[tuple[Any, Any]], grad: bool = False) -> list[float]:
     for w, b in layers:
         w, b = (w.grad, b.grad) if grad else (w, b)
         for j in range(w.shape[0]):
-            out += [*w[j].tolist(), float(b[j])]
+            out += [*w[j].detach().tolist(), float(b[j].detach())]
     return out
 
 

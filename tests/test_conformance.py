@@ -1,0 +1,210 @@
+"""The conformance machinery: our engine passes every row; broken engines written here are caught
+by the row that names their defect, with a counterexample; absent ops are N/A.
+
+The engines run in this process (InProcess) with few examples and short chains, so this file
+stays in the everyday suite; the worker process is exercised once, on our own engine.
+"""
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd import Value
+from micrograd.nn import MLP
+from micrograd.testing.conformance import FAIL, NA, PASS, InProcess, Worker, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Tiny:
+    """A correct lecture-style engine with + * ** relu and an iterative backward."""
+
+    def __init__(self, data, _children=()):
+        if not isinstance(data, int | float) or isinstance(data, bool):
+            raise TypeError(f"data must be a number, got {type(data).__name__}")
+        if not math.isfinite(data):
+            raise ValueError(f"data must be finite, got {data!r}")
+        self.data, self.grad, self._prev = float(data), 0.0, _children
+        self._local = ()
+
+    def _node(self, data, parents, partials):
+        if not math.isfinite(data):
+            raise OverflowError("overflow")
+        out = type(self)(data, parents)
+        out._local = partials
+        return out
+
+    def __add__(self, other):
+        other = other if isinstance(other, Tiny) else type(self)(other)
+        return self._node(self.data + other.data, (self, other), (1.0, 1.0))
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Tiny) else type(self)(other)
+        return self._node(self.data * other.data, (self, other), (other.data, self.data))
+
+    __rmul__ = __mul__
+
+    def __pow__(self, n):
+        if not isinstance(n, int | float):
+            raise TypeError("only number powers")
+        if self.data == 0 and (n < 0 or 0 < n < 1) or self.data < 0 and n != int(n):
+            raise ValueError("outside the domain")
+        return self._node(self.data**n, (self,), (n * self.data ** (n - 1) if n else 0.0,))
+
+    def relu(self):
+        return self._node(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            v, done = stack.pop()
+            if done:
+                order.append(v)
+            elif v not in seen:
+                seen.add(v)
+                stack.append((v, True))
+                stack.extend((p, False) for p in v._prev)
+        g = {v: 0.0 for v in order}
+        g[self] = 1.0
+        for v in reversed(order):
+            for p, d in zip(v._prev, v._local, strict=True):
+                g[p] += d * g[v]
+        for v in order:
+            v.grad += g[v]
+
+
+class WrongRelu(Tiny):
+    def relu(self):  # the derivative of relu taken as 1 everywhere
+        return self._node(max(self.data, 0.0), (self,), (1.0,))
+
+
+class OverCounting(Tiny):
+    def backward(self):  # 0.1.0's rule: intermediate grads are never reset between calls
+        order, seen = [], set()
+
+        def build(v):
+            if v not in seen:
+                seen.add(v)
+                for p in v._prev:
+                    build(p)
+                order.append(v)
+
+        build(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            for p, d in zip(v._prev, v._local, strict=True):
+                p.grad += d * v.grad
+
+
+class Recursive(OverCounting):
+    def backward(self):
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(500)  # a recursive sort: the chain's depth is the limit
+        try:
+            super().backward()
+        finally:
+            sys.setrecursionlimit(old)
+
+
+class Silent(Tiny):
+    def __init__(self, data, _children=()):  # no validation: nan, strings, overflow pass
+        self.data, self.grad, self._prev, self._local = data, 0.0, _children, ()
+
+    def _node(self, data, parents, partials):
+        out = type(self)(data, parents)
+        out._local = partials
+        return out
+
+
+def card(value, mlp=None, twin=False):
+    # Few examples and short chains: each broken engine below fails on its first examples.
+    return run(InProcess(value, mlp), value.__name__, examples=12, max_depth=2_000, twin=twin)
+
+
+def rows(c):
+    return {r.check: r for r in c.rows}
+
+
+def test_our_engine_passes_every_row():
+    c = card(Value, MLP)
+    assert "nn: Module.zero_grad() resets" in rows(c)
+    bad = [(r.check, r.status, r.detail) for r in c.rows if r.status not in (PASS, NA)]
+    assert not bad
+    na = {r.check for r in c.rows if r.status == NA}
+    assert na == {"dot: values and derivatives"}  # dot is a function, not a Value method
+
+
+def test_a_correct_engine_passes_and_its_missing_ops_are_not_applicable():
+    r = rows(card(Tiny))
+    assert not [k for k, v in r.items() if v.status == FAIL], [
+        v for v in r.values() if v.status == FAIL
+    ]
+    for op in ("div", "sub", "neg", "exp", "log", "tanh", "sigmoid", "powv"):
+        if op in ("div", "sub", "neg"):  # these go through __truediv__ / __sub__ / __neg__
+            assert r[f"{op}: values and derivatives"].status == NA
+        else:
+            assert r[f"{op}: values and derivatives"].status == NA
+            assert "absent" in r[f"{op}: values and derivatives"].detail
+    assert r["nn: Module.zero_grad() resets"].status == NA
+
+
+def test_a_wrong_derivative_is_caught_with_a_runnable_counterexample():
+    r = rows(card(WrongRelu))
+    row = r["relu: values and derivatives"]
+    assert row.status == FAIL
+    assert "d/dx0 1.0, exact 0" in row.detail
+    env = {}
+    exec(
+        row.example.replace("from tests.test_conformance import WrongRelu as Value", ""),
+        {"Value": WrongRelu} | env,
+    )
+    assert r["relu: derivative at its kinks (PyTorch's)"].status == FAIL
+    assert r["random programs vs oracle and finite differences"].status == FAIL
+
+
+def test_over_counting_on_a_second_backward_is_caught():
+    r = rows(card(OverCounting))
+    row = r["accumulation: k backward() calls add k times, every node"]
+    assert row.status == FAIL
+    assert "backward() calls" in row.detail
+    assert row.example.count(".backward()") >= 2
+    assert r["random programs vs oracle and finite differences"].status == PASS
+
+
+def test_a_recursive_backward_fails_the_depth_row():
+    row = rows(card(Recursive))["depth: backward through a chain of 2,000 nodes"]
+    assert row.status == FAIL
+    assert "RecursionError" in row.detail
+
+
+def test_silent_nan_and_overflow_are_caught():
+    r = rows(card(Silent))
+    assert r["bad input: Value() refuses non-numbers"].status == FAIL
+    assert r["bad input: Value() refuses nan and inf"].status == FAIL
+    assert r["bad input: overflow is an error"].status == FAIL
+
+
+def test_the_worker_runs_our_engine_in_its_own_process():
+    worker = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
+    try:
+        assert worker.describe["value"] == "micrograd.engine:Value"
+        answer = worker.request(
+            {"cmd": "exec", "code": "x = Value(2.0)\ny = x * x\ny.backward()", "read": ["x"]}
+        )
+        assert answer == {"ok": True, "nodes": {"x": [2.0, 4.0]}, "result": None}
+        crash = worker.probe({"cmd": "exec", "code": "import os\nos.abort()"}, timeout=30)
+        assert crash["error"] == "Crash"
+    finally:
+        worker.close()
+
+
+def test_our_mlp_matches_its_pytorch_twin():
+    pytest.importorskip("torch", reason="the twin is PyTorch (the reference extra)")
+    c = run(InProcess(Value, MLP), "ours", examples=1, max_depth=10, twin=True)
+    row = rows(c)["nn: MLP vs PyTorch (copied weights)"]
+    assert row.status == PASS, row.detail
+    assert "relu hidden, linear output" in row.detail
