@@ -87,6 +87,15 @@ def demo(session: nox.Session) -> None:
     session.run("python", "-m", "micrograd.demo", *session.posargs)
 
 
+@nox.session(default=False)
+def conformance(session: nox.Session) -> None:
+    """Our checks on other micrograd engines, a scorecard each: -- TARGET [TARGET ...] [--help]."""
+    if not session.posargs:
+        session.error("name a target: nox -s conformance -- micrograd==0.1.0 (or -- --help)")
+    session.install(".[conformance]")
+    session.run("python", "-m", "micrograd.conformance", *session.posargs)
+
+
 # Helpers
 
 

@@ -228,7 +228,8 @@ class Checks:
 
     def show(self, code: str) -> str:
         """``code`` as a runnable script for this engine."""
-        return "\n".join([*self.imports, code])
+        imports = [i for i in self.imports if "MLP" not in i or "MLP(" in code]
+        return "\n".join([*imports, code])
 
     def show_program(self, program: Program) -> str:
         return self.show(_program_code(program))
