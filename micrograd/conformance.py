@@ -133,17 +133,14 @@ def summary(cards: list[Scorecard], errors: dict[str, str]) -> str:
             cells.append(row.status if row else "")
         lines.append(f"| {check} | " + " | ".join(cells) + " |")
     speeds = list(dict.fromkeys(w for c in cards for w in c.speed))
-    for w in speeds:
-        lines.append(
-            f"| speed: {w} (CPU time / ours) | "
-            + " | ".join(c.speed.get(w, "").split(" (")[0] for c in cards)
-            + " |"
-        )
-    for c in cards:
-        for r in c.failed:
-            lines.append(f"\n- `{c.target}`, {r.check}: {r.detail}")
-    for target, why in errors.items():
-        lines.append(f"\n- `{target}`: not checked: {why}")
+    lines += [
+        f"| speed: {w} (CPU time / ours) | "
+        + " | ".join(c.speed.get(w, "").split(" (")[0] for c in cards)
+        + " |"
+        for w in speeds
+    ]
+    lines += [f"\n- `{c.target}`, {r.check}: {r.detail}" for c in cards for r in c.failed]
+    lines += [f"\n- `{target}`: not checked: {why}" for target, why in errors.items()]
     return "\n".join(lines)
 
 

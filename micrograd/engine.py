@@ -253,8 +253,46 @@ def register(op: Op) -> Op:
 
 
 def apply(op: Op, *args: Value | float, params: tuple[float, ...] = ()) -> Value:
-    """Apply ``op`` to Values (numbers become constant leaves); raise OpError, never NaN."""
-    return _node(op, tuple(a if isinstance(a, Value) else Value(a) for a in args), params)
+    """Apply ``op`` to Values (numbers become constant leaves); raise OpError, never NaN.
+
+    A wrong op, number of inputs or number of params raises TypeError; an input or a param
+    that is not a finite number raises TypeError or ValueError naming it.
+    """
+    try:
+        if op.arity == VARIADIC and (not args or len(args) % 2):  # else paired up wrongly
+            raise TypeError("odd")  # named by _misapplied
+        return _node(op, tuple(a if isinstance(a, Value) else Value(a) for a in args), params)
+    except (TypeError, ValueError, AttributeError, OverflowError) as e:
+        raise (_misapplied(op, args, params) or e) from None
+
+
+def _misapplied(op: object, args: tuple[object, ...], params: object) -> Exception | None:
+    """Why ``apply(op, *args, params=params)`` cannot run, naming the argument (or None)."""
+    if not isinstance(op, Op):
+        return TypeError(
+            f"apply takes a registry entry as op (micrograd.OPS['add'], ...), got "
+            f"{type(op).__name__}: {op!r}"
+        )
+    if not isinstance(params, tuple | list):
+        return TypeError(f"apply: params must be a tuple of numbers, got {type(params).__name__}")
+    if len(params) != len(op.params):
+        names = ", ".join(op.params) or "none"
+        return TypeError(
+            f"apply: {op.name} takes {len(op.params)} params ({names}), got {params!r}"
+        )
+    n = len(args)
+    if (op.arity == VARIADIC and (n == 0 or n % 2)) or op.arity not in (VARIADIC, n):
+        want = "an even, non-zero number of" if op.arity == VARIADIC else str(op.arity)
+        return TypeError(f"apply: {op.name} takes {want} inputs, got {n}")
+    try:
+        for name, p in zip(op.params, params, strict=True):
+            _as_float(p, f"apply: {op.name}'s param {name}")
+        for i, a in enumerate(args):
+            if not isinstance(a, Value):
+                _as_float(a, f"apply: {op.name}'s input {i + 1}")
+    except (TypeError, ValueError) as e:
+        return e
+    return None
 
 
 def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) -> Value:
@@ -327,12 +365,27 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
 
 
 def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
-    """sum(a[i] * b[i]) as one node: the fused op a Neuron uses."""
+    """sum(a[i] * b[i]) as one node: the fused op a Neuron uses. TypeError or ValueError
+    naming ``a`` or ``b`` (or an element) when they are not two lists of finite numbers or
+    Values of one non-zero length."""
+    for name, xs in (("a", a), ("b", b)):
+        if not isinstance(xs, Sequence) or isinstance(xs, str | bytes):
+            raise TypeError(
+                f"dot: {name} must be a list of numbers or Values, got {type(xs).__name__}"
+            )
     if len(a) != len(b) or not a:
         raise ValueError(
             f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b)}"
         )
-    return _node(OPS["dot"], tuple([v if isinstance(v, Value) else Value(v) for v in (*a, *b)]))
+    try:
+        parents = tuple([v if isinstance(v, Value) else Value(v) for v in (*a, *b)])
+    except (TypeError, ValueError):
+        for name, xs in (("a", a), ("b", b)):
+            for i, v in enumerate(xs):
+                if not isinstance(v, Value):
+                    _as_float(v, f"dot: {name}[{i}]")
+        raise
+    return _node(OPS["dot"], parents)
 
 
 _new = object.__new__

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from math import isfinite
+from math import inf, isfinite
+from numbers import Real
 from types import ModuleType
 from typing import Literal
 
@@ -48,7 +49,7 @@ class Neuron(Module):
     ):
         _check_size("nin", nin)
         self.activation = _activation(activation, nonlin)
-        rng = random if rng is None else rng
+        rng = random if rng is None else _check_rng(rng)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
         self._act = None if self.activation == "linear" else getattr(Value, self.activation)
@@ -94,6 +95,7 @@ class Layer(Module):
         _check_size("nin", nin)
         _check_size("nout", nout)
         activation = _activation(activation, nonlin)
+        rng = None if rng is None else _check_rng(rng)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
@@ -137,7 +139,7 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _check_size(f"nouts[{i}]", n)
         hidden = _activation(activation, None, "activation")
-        last = _activation(output_activation, None, "output_activation")
+        last = _activation(output_activation or "linear", None, "output_activation")
         if seed is not None and (type(seed) is not int):
             raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
         rng: Rng = random if seed is None else random.Random(seed)
@@ -192,7 +194,52 @@ def _values(x: Sequence[Value | float], n: int, who: str) -> tuple[Value, ...]:
         raise TypeError(f"{who} takes a list of {n} inputs, got {type(x).__name__}")
     if len(x) != n:
         raise ValueError(f"{who} takes {n} inputs, got {len(x)}")
-    return tuple([v if isinstance(v, Value) else Value(v) for v in x])
+    try:
+        return tuple([v if isinstance(v, Value) else Value(v) for v in x])
+    except (TypeError, ValueError):
+        return tuple(_value(v, f"{who} input x[{i}]") for i, v in enumerate(x))
+
+
+def _value(x: object, name: str) -> Value:
+    """``x`` as a Value (a number becomes a leaf); TypeError or ValueError naming ``name``."""
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a number or a Value, got {type(x).__name__}: {_short(x)}"
+        ) from None
+    except ValueError:
+        raise ValueError(f"{name} must be a finite number (float64), got {_short(x)}") from None
+
+
+def _values_of(who: str, name: str, xs: object) -> list[Value]:
+    """The list ``xs`` as Values, each error naming ``who``, ``name`` and the element."""
+    _check_list(who, name, xs)
+    seq: Sequence[object] = xs  # type: ignore[assignment]
+    try:
+        return [x if isinstance(x, Value) else Value(x) for x in seq]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return [_value(x, f"{who}: {name}[{i}]") for i, x in enumerate(seq)]
+
+
+def _check_list(who: str, name: str, xs: object) -> None:
+    if not isinstance(xs, Sequence) or isinstance(xs, str | bytes):
+        raise TypeError(f"{who}: {name} must be a list, got {type(xs).__name__}")
+
+
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_rng(rng: object) -> Rng:
+    if rng is random or isinstance(rng, random.Random):
+        return rng
+    raise TypeError(
+        f"rng must be a random.Random or the random module, got {type(rng).__name__}: {_short(rng)}"
+    )
 
 
 class SGD:
@@ -202,6 +249,11 @@ class SGD:
     """
 
     def __init__(self, params: Iterable[Value], lr: float = 0.1):
+        if isinstance(params, Value | str | bytes) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"SGD: params must be an iterable of Values (model.parameters()), got "
+                f"{type(params).__name__}"
+            )
         self.params = list(params)
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
@@ -218,11 +270,15 @@ class SGD:
 
     @lr.setter
     def lr(self, lr: float) -> None:
-        if isinstance(lr, bool) or not isinstance(lr, int | float):
-            raise TypeError(f"lr must be a number, got {type(lr).__name__}: {lr!r}")
-        if not isfinite(lr):
-            raise ValueError(f"lr must be finite, got {lr!r}")
-        self._lr = float(lr)
+        if isinstance(lr, bool) or not isinstance(lr, int | float | Real):
+            raise TypeError(f"lr must be a number, got {type(lr).__name__}: {_short(lr)}")
+        try:
+            rate = float(lr)
+        except OverflowError:
+            rate = inf
+        if not isfinite(rate):
+            raise ValueError(f"lr must be a finite number (float64), got {_short(lr)}")
+        self._lr = rate
 
     def step(self) -> None:
         lr = self._lr
@@ -242,38 +298,42 @@ class SGD:
 
 
 def mean(xs: Sequence[Value]) -> Value:
-    """The mean of Values."""
-    if not xs:
-        raise ValueError("mean of no values")
-    return sum(xs, Value(0.0)) * (1.0 / len(xs))
+    """The mean of Values (or numbers)."""
+    values = _values_of("mean", "xs", xs)
+    if not values:
+        raise ValueError("mean: xs is empty (the mean of no values)")
+    return sum(values, Value(0.0)) * (1.0 / len(values))
 
 
 def max_margin_loss(scores: Sequence[Value], ys: Sequence[float]) -> Value:
     """SVM hinge loss mean(relu(1 - y * score)) for labels y in {-1, +1}."""
     _same_length("max_margin_loss", "scores", scores, "ys", ys)
     for i, y in enumerate(ys):
-        if y not in (-1, 1) or isinstance(y, bool):
-            raise ValueError(f"max_margin_loss needs labels -1 or +1, got ys[{i}] = {y!r}")
-    return mean([(1 - y * s).relu() for s, y in zip(scores, ys, strict=True)])
+        if isinstance(y, bool) or not isinstance(y, int | float) or y not in (-1, 1):
+            raise ValueError(f"max_margin_loss needs labels -1 or +1, got ys[{i}] = {_short(y)}")
+    values = _values_of("max_margin_loss", "scores", scores)
+    return mean([(1 - y * s).relu() for s, y in zip(values, ys, strict=True)])
 
 
 def mse_loss(preds: Sequence[Value], targets: Sequence[Value | float]) -> Value:
     """mean((pred - target) ** 2)."""
     _same_length("mse_loss", "preds", preds, "targets", targets)
-    return mean([(p - t) ** 2 for p, t in zip(preds, targets, strict=True)])
+    ps = _values_of("mse_loss", "preds", preds)
+    ts = _values_of("mse_loss", "targets", targets)
+    return mean([(p - t) ** 2 for p, t in zip(ps, ts, strict=True)])
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:
     """alpha * sum(p ** 2): weight decay as a loss term."""
-    if not params:
-        raise ValueError("l2 of no parameters")
-    return alpha * dot(params, params)
+    values = _values_of("l2", "params", params)
+    if not values:
+        raise ValueError("l2: params is empty")
+    return _value(alpha, "l2: alpha") * dot(values, values)
 
 
 def _same_length(who: str, a: str, xs: Sequence[object], b: str, ys: Sequence[object]) -> None:
     for name, seq in ((a, xs), (b, ys)):
-        if not isinstance(seq, Sequence) or isinstance(seq, str | bytes):
-            raise TypeError(f"{who}: {name} must be a list, got {type(seq).__name__}")
+        _check_list(who, name, seq)
     if len(xs) != len(ys):
         raise ValueError(f"{who}: {a} and {b} differ in length: {len(xs)} and {len(ys)}")
     if not xs:

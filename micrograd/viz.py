@@ -44,10 +44,14 @@ def draw_dot(
         raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
-    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+    if max_nodes is not None and type(max_nodes) is not int:
+        raise TypeError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot draws a Value's graph, got {type(root).__name__}")
+        raise TypeError(
+            f"draw_dot draws a Value's graph: root must be a Value, got {type(root).__name__}"
+        )
     try:
         import graphviz
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -76,5 +80,7 @@ def draw_dot(
 
 
 def _escape(text: str) -> str:
-    """``text`` as a literal inside a Graphviz record label."""
+    """``text`` as a literal inside a Graphviz record label; a NUL (which ends Graphviz's
+    input) and a lone surrogate (not UTF-8) are shown as their escapes."""
+    text = text.replace("\0", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join("\\" + c if c in "\\|{}<> " else c for c in text)

@@ -51,7 +51,7 @@ class Tiny:
     def __pow__(self, n):
         if not isinstance(n, int | float):
             raise TypeError("only number powers")
-        if self.data == 0 and (n < 0 or 0 < n < 1) or self.data < 0 and n != int(n):
+        if (self.data == 0 and (n < 0 or 0 < n < 1)) or (self.data < 0 and n != int(n)):
             raise ValueError("outside the domain")
         return self._node(self.data**n, (self,), (n * self.data ** (n - 1) if n else 0.0,))
 
@@ -68,7 +68,7 @@ class Tiny:
                 seen.add(v)
                 stack.append((v, True))
                 stack.extend((p, False) for p in v._prev)
-        g = {v: 0.0 for v in order}
+        g = dict.fromkeys(order, 0.0)
         g[self] = 1.0
         for v in reversed(order):
             for p, d in zip(v._prev, v._local, strict=True):

@@ -123,7 +123,8 @@ class InProcess(Target):
         self.describe = self.engine.describe()
 
     def request(self, req: dict[str, Any]) -> dict[str, Any]:
-        return json.loads(json.dumps(adapter.handle(self.engine, req)))  # as through the pipe
+        answer: dict[str, Any] = json.loads(json.dumps(adapter.handle(self.engine, req)))
+        return answer  # as through the pipe
 
     def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
         return self.request(req)  # in-process: a RecursionError is caught like any error
