@@ -8,6 +8,7 @@ on the same model.
 import gc
 import math
 import random
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,10 @@ def test_training_inside_gc_paused_frees_every_graph():
         for _ in range(3):
             step()
         assert gc.collect() == 0
+
+
+def test_readme_names_the_workloads_as_compare_does():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Speed and memory", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")}
+    assert set(workloads.WORKLOAD_NAMES) <= rows, set(workloads.WORKLOAD_NAMES) - rows
