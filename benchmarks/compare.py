@@ -308,9 +308,9 @@ def main() -> int:
         python = environment(v, args.venvs) if v not in peers else peer_environment(v, args, notes)
         if python:
             workers[v] = Worker(v, python)
-    for floor in (FLOOR, SPARSE_FLOOR):
-        workers[floor] = Worker(floor, environment(floor, args.venvs))
-    if "moons step" in args.workloads:
+    if "moons step" in args.workloads:  # the floors and the paused collector: moons step only
+        for floor in (FLOOR, SPARSE_FLOOR):
+            workers[floor] = Worker(floor, environment(floor, args.venvs))
         workers[PAUSED] = workers[CURRENT]
     columns = [v for v in [*versions, FLOOR, SPARSE_FLOOR, PAUSED] if v in workers]
 
