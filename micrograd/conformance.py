@@ -98,7 +98,9 @@ def speed(target: Worker, ours: Worker, rounds: int) -> dict[str, str]:
     for name in _workloads():
         req = {"cmd": "workload", "path": str(WORKLOADS), "name": name, "rounds": rounds}
         mine, theirs = ours.request(req), target.request(req)
-        if not theirs["ok"]:
+        if not theirs["ok"] and not target.describe.get("mlp") and "NoneType" in theirs["message"]:
+            result[name] = "n/a (no MLP)"
+        elif not theirs["ok"]:
             result[name] = f"n/a ({theirs['error']}: {theirs['message'][:60]})"
         elif not mine["ok"]:
             result[name] = f"n/a (ours: {mine['message'][:60]})"

@@ -162,7 +162,7 @@ OPS = registry(
     Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    symbol="log", domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a)),
     Op("tanh",    1, _tanh,                                          "{}.tanh()",   symbol="tanh", torch="tanh", mp=lambda mp, a: mp.tanh(a)),
     Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", symbol="sigmoid", torch="sigmoid", mp=_mp_sigmoid),
-    Op("relu",    1, lambda a: (a if a > 0.0 else 0.0, (1.0 if a > 0.0 else 0.0,)),
+    Op("relu",    1, lambda a: (a if a >= 0.0 else 0.0, (1.0 if a > 0.0 else 0.0,)),  # relu(-0.0) = -0.0, as PyTorch
                                                                      "{}.relu()",   symbol="ReLU", kinks={0.0: 0.0}, torch="relu", mp=lambda mp, a: max(a, 0)),
     Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", symbol="dot", commutative=True, torch=_torch_dot, mp=_mp_dot),
 )

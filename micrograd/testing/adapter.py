@@ -76,19 +76,23 @@ def _is_value_class(obj: Any) -> bool:
         return False
 
 
+IMPORT_ERRORS: list[str] = []  # modules that failed to import, for the discovery error
+
+
 def _modules(top: str) -> list[types.ModuleType]:
     """``top`` and its submodules, as far as they import (a demo needing a display may not)."""
     found = []
     try:
         root = importlib.import_module(top)
-    except Exception:
+    except Exception as e:
+        IMPORT_ERRORS.append(f"import {top}: {type(e).__name__}: {e}")
         return []
     found.append(root)
     for info in pkgutil.walk_packages(getattr(root, "__path__", []), top + "."):
         try:
             found.append(importlib.import_module(info.name))
-        except Exception:  # noqa: PERF203
-            continue
+        except Exception as e:  # noqa: PERF203
+            IMPORT_ERRORS.append(f"import {info.name}: {type(e).__name__}: {e}")
     return found
 
 
@@ -109,7 +113,10 @@ def discover(spec: str) -> Engine:
             if getattr(obj, "__module__", None) == m.__name__ and _is_value_class(obj)
         ]
         if not candidates:
-            raise LookupError(f"no Value class (with backward, + and *) in {spec}")
+            why = "; ".join(IMPORT_ERRORS[:3])
+            raise LookupError(
+                f"no Value class (with backward, + and *) in {spec}" + (f" ({why})" if why else "")
+            )
         _, _, m, name = min(candidates, key=lambda c: c[:2])
         value, where = getattr(m, name), f"{m.__name__}:{name}"
     dot = mlp = None
