@@ -30,7 +30,15 @@ from pathlib import Path
 from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ROOT / "benchmarks" / "workloads.py"  # present in a checkout
+# The shared workloads, present in a checkout (nox installs this package, so look here first).
+WORKLOADS = next(
+    (
+        p
+        for p in (Path.cwd() / "benchmarks" / "workloads.py", ROOT / "benchmarks" / "workloads.py")
+        if p.exists()
+    ),
+    ROOT / "benchmarks" / "workloads.py",
+)
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 

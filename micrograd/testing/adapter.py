@@ -89,9 +89,11 @@ def _modules(top: str) -> list[types.ModuleType]:
         return []
     found.append(root)
     for info in pkgutil.walk_packages(getattr(root, "__path__", []), top + "."):
+        if info.name.endswith(".__main__"):  # a command line, not a module to import
+            continue
         try:
             found.append(importlib.import_module(info.name))
-        except Exception as e:  # noqa: PERF203
+        except Exception as e:
             IMPORT_ERRORS.append(f"import {info.name}: {type(e).__name__}: {e}")
     return found
 
