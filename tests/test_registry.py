@@ -8,7 +8,9 @@ import inspect
 import itertools
 import math
 import string
+from collections.abc import Mapping
 
+import mpmath
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ import micrograd.engine
 from micrograd import OPS, Domain, Op, Value, dot
 from micrograd.engine import register
 from micrograd.ops import VARIADIC, registry
-from micrograd.testing import op_params, points, spell
+from micrograd.testing import EPS, ULPS, op_params, points, spell
 
 each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 
@@ -84,6 +86,69 @@ def test_value_api_dispatches_through_the_registry(op, data):
     assert out._fn is op, f"{spell(op, list(env), params)} did not go through OPS[{op.name!r}]"
     assert all(p is v for p, v in zip(out._parents, env.values(), strict=True))
     assert out.data == op.f(*xs, *params)[0]
+
+
+# PyTorch's (x, value, derivative) at every kink of our ops and at its signed twin, recorded
+# from torch 2.13.0 (float64): torch.relu(x) and x.grad after backward(). The everyday suite
+# pins the registry to it without torch; tests/reference/test_ops.py checks the record against
+# torch. (A list, not a dict: 0.0 and -0.0 are the same key.)
+PYTORCH_AT_KINKS = {
+    "relu": [(0.0, 0.0, 0.0), (-0.0, -0.0, 0.0)],
+}
+
+
+def kink_points(op):
+    """Each kink, and -0.0 beside a kink at 0 (the same point, the other sign of zero)."""
+    return [y for k in op.kinks for y in ((k, -k) if k == 0 else (k,))]  # no set: 0.0 == -0.0
+
+
+def same_float(a, b):
+    """a and b are the same float, the sign of zero included."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@each_op
+def test_kinks_map_points_to_the_derivative_there(op):
+    assert isinstance(op.kinks, Mapping), f"{op.name}: kinks must be a Mapping {{x: d out/dx}}"
+    if op.kinks:
+        assert op.arity == 1, f"{op.name}: kinks are declared for ops of one input"
+    for x, d in op.kinks.items():
+        assert isinstance(x, float), f"{op.name}: kink {x!r} is not a float"
+        assert math.isfinite(x), f"{op.name}: kink {x!r}"
+        assert isinstance(d, float), f"{op.name}: derivative {d!r} at {x} is not a float"
+        assert math.isfinite(d), f"{op.name}: derivative {d!r} at {x}"
+
+
+@each_op
+def test_f_returns_the_declared_derivative_at_each_kink(op):
+    # Exactly, the sign of zero included, at the kink and at -0.0 for a kink at 0; the value
+    # there is the exact one within the op's ULPS (mpmath), the same for both signs of zero.
+    for params in param_sets(op):
+        for x in kink_points(op):
+            y, (d,) = op.f(x, *params)
+            want = op.kinks[x]
+            assert same_float(d, want), (
+                f"{op.name}: f gives d/dx {d!r} at x = {x!r}, the registry declares {want!r}"
+            )
+            exact = op.mp(mpmath, mpmath.mpf(x), *params)
+            assert abs(y - exact) <= ULPS * EPS * abs(exact), f"{op.name}({x!r}) = {y!r}"
+            assert y == op.f(abs(x), *params)[0], f"{op.name}: f(-0.0) != f(0.0)"
+
+
+@pytest.mark.parametrize("name", list(PYTORCH_AT_KINKS))
+def test_the_kink_conventions_are_pytorchs(name):
+    op = OPS[name]
+    recorded = PYTORCH_AT_KINKS[name]
+    declared = [(x, op.kinks.get(x)) for x in kink_points(op)]
+    assert len(declared) == len(recorded), f"{name}: kinks {dict(op.kinks)}, PyTorch's {recorded}"
+    for x, value, d in recorded:
+        assert x in op.kinks, f"{name}: PyTorch has a kink at {x!r}, the registry does not"
+        assert same_float(op.kinks[x], d), (
+            f"{name}: the registry declares d/dx {op.kinks[x]!r} at {x!r}, PyTorch's is {d!r}"
+        )
+        y, (dy,) = op.f(x)
+        assert same_float(y, value), f"{name}({x!r}) = {y!r}, PyTorch gives {value!r}"
+        assert same_float(dy, d), f"{name}'({x!r}) = {dy!r}, PyTorch gives {d!r}"
 
 
 def test_a_name_is_declared_once():
