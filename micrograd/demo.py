@@ -202,7 +202,7 @@ def _importable(module: str) -> bool:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m micrograd.demo",
-        description=__doc__.split("\n\n")[0].split(": ", 1)[1],
+        description="T" + __doc__.split("\n\n")[0].split(": t", 1)[1],
         epilog=f"Needs the demo extra: {INSTALL}. Writes OUT_DIR/moons.png (the decision "
         "boundary) and OUT_DIR/training.png (loss and accuracy per step).",
     )
@@ -231,9 +231,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive(text: str) -> int:
-    n = int(text)
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
     if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive int, got {n}")
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
     return n
 
 

@@ -96,7 +96,11 @@ def test_help_names_every_option_and_output(capsys):
 
 @pytest.mark.parametrize(
     ("argv", "says"),
-    [(["--steps", "0"], "--steps"), (["--graph", "n.pdf"], "--graph FILE must end in .svg")],
+    [
+        (["--steps", "0"], "argument --steps: must be a positive int, got '0'"),
+        (["--steps", "ten"], "argument --steps: must be a positive int, got 'ten'"),
+        (["--graph", "n.pdf"], "--graph FILE must end in .svg"),
+    ],
 )
 def test_bad_options_are_named(argv, says, capsys):
     with pytest.raises(SystemExit) as exit:
