@@ -202,7 +202,7 @@ def _importable(module: str) -> bool:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m micrograd.demo",
-        description="T" + __doc__.split("\n\n")[0].split(": t", 1)[1],
+        description="Train MLP(2, [16, 16, 1]) on the moons, as the original demo does.",
         epilog=f"Needs the demo extra: {INSTALL}. Writes OUT_DIR/moons.png (the decision "
         "boundary) and OUT_DIR/training.png (loss and accuracy per step).",
     )
