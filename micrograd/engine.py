@@ -356,7 +356,9 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
     reads its inputs once for all of its neurons."""
     a_data = [v.data for v in a]
     y, partials = dot_parts(a_data, b_data)
-    if not isfinite(sum(partials, y)) and not all(map(isfinite, (y, *partials))):
+    # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of products
+    # inf or nan (inf * 0 is nan): a finite y is enough.
+    if y - y:
         raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None

@@ -2,10 +2,12 @@
 
 import gc
 import math
+import random
 
 import pytest
 
 from micrograd import OpError, Value, dot
+from micrograd.nn import Layer
 
 
 def test_sanity_check():
@@ -336,3 +338,13 @@ def test_data_set_to_a_non_finite_number_by_hand_is_named_at_the_next_op(bad):
     for op in (lambda: w * 2.0, lambda: w.tanh(), lambda: w.relu(), lambda: 1.0 - w):
         with pytest.raises(OpError, match="set to a non-finite number"):
             op()
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("x", [[1.0, 0.0], [0.0, 0.0]])
+def test_a_weight_set_to_a_non_finite_number_stops_the_next_forward(bad, x):
+    # inf * 0 is nan: the dot node's value alone shows a non-finite input, even a zero-times one.
+    layer = Layer(2, 3, rng=random.Random(0))
+    layer.neurons[1].w[0].data = bad
+    with pytest.raises(OpError, match="set to a non-finite number"):
+        layer(x)
