@@ -889,7 +889,9 @@ def test_draw_dot_renders_any_label(label, fmt):
 # The testing helpers
 
 TESTING_BUGS = pytest.mark.xfail(
-    strict=True, reason="micrograd.testing lets a Python error through (see the test's call)"
+    strict=True,
+    reason="micrograd.testing: a bare Python error, or a failure that does not name the kink "
+    "(each case's comment says which)",
 )
 
 
