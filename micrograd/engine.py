@@ -98,9 +98,20 @@ class Value:
     def _local_backward(self) -> None:
         """This node's chain-rule step: add ``partial * self.grad`` to each input's grad."""
         g = self.grad
-        sums = [p.grad + d * g for p, d in zip(self._parents, self._partials, strict=True)]
-        if not all(map(isfinite, sums)):  # partials and grads are finite: only overflow is left
-            raise OpError("_backward", (self.data,), f"an input's grad overflows at {self!r}")
+        try:
+            sums = [p.grad + d * g for p, d in zip(self._parents, self._partials, strict=True)]
+            if not all(map(isfinite, sums)):
+                raise OverflowError
+        except (TypeError, OverflowError):
+            for v in (self, *self._parents):
+                problem = _not_a_finite_float(v.grad)
+                if problem:
+                    raise OpError(
+                        "_backward", (self.data,), f"the grad of {v!r} {problem}: set by hand"
+                    ) from None
+            raise OpError(
+                "_backward", (self.data,), f"an input's grad overflows at {self!r}"
+            ) from None
         for p, d in zip(self._parents, self._partials, strict=True):
             p.grad += d * g  # the same sums, in order: a node may be an input twice (a * a)
 
@@ -184,10 +195,12 @@ class Value:
                     for p, d in zip(v._parents, v._partials, strict=False):  # equal: see _node
                         if d:
                             p._g += d * g  # type: ignore[operator]
-            grads = [v.grad + v._g for v in order]  # type: ignore[operator]
-            if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
-                v = order[[isfinite(x) for x in grads].index(False)]
-                raise OpError("backward", (self.data,), f"adding to the grad of {v!r} overflows")
+            try:
+                grads = [v.grad + v._g for v in order]  # type: ignore[operator]
+                if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
+                    raise OverflowError
+            except (TypeError, OverflowError):
+                raise _grad_error("backward", self, order) from None
             for v, x in zip(order, grads, strict=True):
                 v.grad = x
         finally:
@@ -205,6 +218,18 @@ class Value:
                 if p not in seen:
                     seen.add(p)
                     stack.append(p)
+
+
+def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
+    """The error for a pass whose new grads are not all finite: which node, and why."""
+    for v in nodes:
+        problem = _not_a_finite_float(v.grad)
+        if problem:
+            return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
+    for v in nodes:
+        if not isfinite(v.grad + v._g):  # type: ignore[operator]
+            return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
+    return OpError(who, (root.data,), "a grad overflows")  # pragma: no cover - unreachable
 
 
 _NOT_A_NUMBER = (
@@ -299,15 +324,15 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
     xs = [p.data for p in parents]
     try:
         y, partials = op.f(*xs, *params)
-    except (ArithmeticError, ValueError) as e:
-        raise _op_error(op, xs, params, str(e)) from None
-    if len(partials) != len(parents):
-        raise TypeError(
-            f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
-        )
-    # A sum of finite numbers is finite unless it overflows: then look at each one.
-    if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
-        raise _op_error(op, xs, params, "")
+        if len(partials) != len(parents):
+            raise TypeError(
+                f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
+            )
+        # A sum of finite numbers is finite unless it overflows: then look at each one.
+        if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
+            raise _op_error(op, xs, params, "")
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _failure(op, xs, params, e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = (op, params, "") if params else op, parents, partials
@@ -319,15 +344,15 @@ def _unary(op: Op, a: Value) -> Value:
     x = a.data
     try:
         y, partials = op.f(x)
-    except (ArithmeticError, ValueError) as e:
-        raise _op_error(op, [x], (), str(e)) from None
-    if len(partials) != 1:
-        raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
-    # The inputs too: a relu or tanh of inf or nan would be finite (only .data set by hand
-    # can hold one). A sum of finite numbers is finite unless it overflows: then look closer.
-    s = x + y + partials[0]
-    if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):  # inf or nan
-        raise _op_error(op, [x], (), "")
+        if len(partials) != 1:
+            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
+        # The input too: a relu or tanh of inf or nan would be finite (only .data set by hand
+        # can hold one). A sum of finite numbers is finite unless it overflows: then look closer.
+        s = x + y + partials[0]
+        if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):  # inf or nan
+            raise _op_error(op, [x], (), "")
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _failure(op, [x], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = op, (a,), partials
@@ -338,13 +363,13 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     x, z = a.data, b.data
     try:
         y, partials = op.f(x, z)
-    except (ArithmeticError, ValueError) as e:
-        raise _op_error(op, [x, z], (), str(e)) from None
-    if len(partials) != 2:
-        raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
-    s = x + z + y + partials[0] + partials[1]
-    if s - s and not all(map(isfinite, (x, z, y, *partials))):
-        raise _op_error(op, [x, z], (), "")
+        if len(partials) != 2:
+            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
+        s = x + z + y + partials[0] + partials[1]
+        if s - s and not all(map(isfinite, (x, z, y, *partials))):
+            raise _op_error(op, [x, z], (), "")
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _failure(op, [x, z], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = op, (a, b), partials
@@ -355,11 +380,14 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
     """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
     reads its inputs once for all of its neurons."""
     a_data = [v.data for v in a]
-    y, partials = dot_parts(a_data, b_data)
-    # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of products
-    # inf or nan (inf * 0 is nan): a finite y is enough.
-    if y - y:
-        raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
+    try:
+        y, partials = dot_parts(a_data, b_data)
+        # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
+        # products inf or nan (inf * 0 is nan): a finite y is enough.
+        if y - y:
+            raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
+    except (ArithmeticError, TypeError) as e:
+        raise _failure(OPS["dot"], [*a_data, *b_data], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = OPS["dot"], (*a, *b), partials
@@ -430,14 +458,24 @@ def _as_label(label: object) -> str:
     return label
 
 
+def _failure(op: Op, xs: list[float], params: tuple[float, ...], e: Exception) -> Exception:
+    """What to raise when evaluating ``op`` at ``xs`` raised ``e``: OpError, unless ``e`` is
+    one already or a TypeError of the op's own (its inputs are all floats)."""
+    if isinstance(e, OpError) or (isinstance(e, TypeError) and all(type(x) is float for x in xs)):
+        return e
+    return _op_error(op, xs, params, str(e))
+
+
 def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str) -> OpError:
     for i, x in enumerate(xs):
-        if not isfinite(x):  # only .data assigned by hand can hold one
+        problem = _not_a_finite_float(x)
+        if problem:  # only .data assigned by hand can hold one
             where = f"input {i + 1}" if len(xs) > 1 else "the input"
             return OpError(
                 op.name,
                 (*xs, *params),
-                f"{where} is {x!r}: a Value's .data was set to a non-finite number",
+                f"{where} {problem}: a Value's .data was set to a non-finite number or a "
+                "non-number by hand",
             )
     domains = op.domains(*params)
     for i, (x, d) in enumerate(
@@ -449,6 +487,16 @@ def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str) -
     if reason and reason != "math range error":
         return OpError(op.name, (*xs, *params), reason)
     return OpError(op.name, (*xs, *params), "the value or a derivative overflows float64")
+
+
+def _not_a_finite_float(x: object) -> str:
+    """Why ``x`` cannot be a Value's data, or "" if it can."""
+    if type(x) is float or (isinstance(x, Real) and not isinstance(x, bool)):
+        try:
+            return "" if isfinite(x) else f"is {x!r}"
+        except OverflowError:
+            return f"is a {type(x).__name__} beyond float64's range"
+    return f"is a {type(x).__name__}"
 
 
 def _add_method(op: Op) -> None:

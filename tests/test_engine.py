@@ -348,3 +348,27 @@ def test_a_weight_set_to_a_non_finite_number_stops_the_next_forward(bad, x):
     layer.neurons[1].w[0].data = bad
     with pytest.raises(OpError, match="set to a non-finite number"):
         layer(x)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, 10**400, [1.0]], ids=repr)
+@pytest.mark.parametrize(
+    "op",
+    [lambda v: v.relu(), lambda v: v * 2.0, lambda v: v + v, lambda v: v**2, lambda v: v.tanh()],
+)
+def test_data_set_to_a_non_number_by_hand_is_named_at_the_next_op(bad, op):
+    v = Value(1.0)
+    v.data = bad
+    with pytest.raises(OpError, match="by hand"):
+        op(v)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, 10**400, math.nan, math.inf])
+def test_grad_set_by_hand_to_a_non_number_is_named_by_backward(bad):
+    x = Value(1.0)
+    y = x * 2
+    x.grad = bad
+    with pytest.raises(OpError, match=r"the grad of .* set by hand"):
+        y.backward()
+    y.grad = bad
+    with pytest.raises(OpError, match=r"the grad of .* set by hand"):
+        y._backward()
