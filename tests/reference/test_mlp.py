@@ -21,18 +21,26 @@ def moons():
     return X.tolist(), [2.0 * v - 1.0 for v in y]
 
 
-def torch_copy(model):
-    layers = []
-    for layer in model.layers:
-        linear = torch.nn.Linear(len(layer.neurons[0].w), len(layer.neurons))
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons]))
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons]))
-        layers.append(linear)
-        activation = layer.neurons[0].activation
-        if activation != "linear":
-            layers.append(torch.nn.ReLU() if activation == "relu" else torch.nn.Tanh())
-    return torch.nn.Sequential(*layers)
+def torch_twin(model, nin, nouts, activation="relu", output_activation="linear"):
+    """The network the user declared, MLP(nin, nouts, activation, output_activation=...), built
+    in PyTorch from that declaration alone; only the weights are copied from ``model``, in the
+    order micrograd documents (per layer, per neuron: its weights, then its bias)."""
+    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "linear": torch.nn.Identity}
+    sizes = [nin, *nouts]
+    modules = []
+    for i in range(len(nouts)):
+        modules.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        modules.append(acts[activation if i < len(nouts) - 1 else output_activation]())
+    net = torch.nn.Sequential(*modules)
+    weights = [p.data for p in model.parameters()]
+    slots = torch_params(net)
+    assert len(weights) == len(slots), (
+        f"MLP({nin}, {nouts}) has {len(weights)} parameters, the declared network {len(slots)}"
+    )
+    with torch.no_grad():
+        for w, (t, idx) in zip(weights, slots, strict=True):
+            t[idx] = w
+    return net
 
 
 def our_loss(model, X, y):
@@ -57,11 +65,20 @@ def torch_params(net):
     return out
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_forward_loss_and_every_gradient_match(activation):
+@pytest.mark.parametrize(
+    ("nouts", "activation", "output_activation"),
+    [
+        ([16, 16, 1], "relu", "linear"),
+        ([16, 16, 1], "tanh", "linear"),
+        ([4, 4, 1], "tanh", "tanh"),  # the lecture's MLP
+        ([3, 5, 1], "relu", "relu"),  # layers of different sizes: a swapped size shows
+    ],
+    ids=["relu", "tanh", "tanh-tanh", "relu-3-5"],
+)
+def test_forward_loss_and_every_gradient_match(nouts, activation, output_activation):
     X, y = moons()
-    model = MLP(2, [16, 16, 1], activation=activation, seed=7)
-    net = torch_copy(model)
+    model = MLP(2, nouts, activation=activation, seed=7, output_activation=output_activation)
+    net = torch_twin(model, 2, nouts, activation, output_activation)
     for x in X[:5]:
         assert model(x).data == pytest.approx(net(torch.tensor(x)).item(), rel=1e-12, abs=1e-12)
     loss = our_loss(model, X, y)
@@ -76,8 +93,8 @@ def test_forward_loss_and_every_gradient_match(activation):
 
 def test_sgd_training_follows_the_pytorch_trajectory():
     X, y = moons()
-    model = MLP(2, [16, 16, 1], seed=1)
-    net = torch_copy(model)
+    model = MLP(2, [16, 16, 1], seed=1)  # relu, then a linear output: the defaults
+    net = torch_twin(model, 2, [16, 16, 1])
     opt = SGD(model.parameters())
     topt = torch.optim.SGD(net.parameters())
     for k in range(15):
