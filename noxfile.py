@@ -1,7 +1,17 @@
-"""Every way to run micrograd's suites: `nox -l` lists them, plain `nox` runs all that verify."""
+"""Every way to run micrograd's suites: `nox -l` lists them, plain `nox` runs all that verify.
 
+The sessions that verify (lint, tests, property, reference, accumulation) share one
+virtualenv, .nox/shared: each installs the extras it needs there once, and again only when
+pyproject.toml changes, so plain `nox` installs everything once (PyTorch is most of it). The
+optional sessions (mutants, bench, compare, demo, conformance) keep their own.
+"""
+
+import hashlib
+import json
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import nox
 
@@ -11,44 +21,68 @@ nox.options.error_on_external_run = True
 nox.options.reuse_venv = "yes"
 
 TORCH = "torch==2.13.0"  # always pinned: an unpinned torch pulls a multi-GB CUDA build
+SHARED = Path(__file__).parent / ".nox" / "shared"  # the verifying sessions' one virtualenv
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """Ruff (lint and format check) and mypy --strict on the package."""
-    session.install(".[lint,test]")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")
+    python = _shared(session, "lint", "test")
+    session.run(python, "-m", "ruff", "check", ".")
+    session.run(python, "-m", "ruff", "format", "--check", ".")
+    session.run(python, "-m", "mypy")
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """The everyday suite: unit, property (quick profile) and accumulation tests; no torch."""
+    """The everyday suite on every core, cheapest first: unit, accumulation, property; no torch."""
     _graphviz(session)
-    session.install(".[test]")
-    session.run("pytest", "--ignore=tests/reference", *session.posargs)
+    python = _shared(session, "test")
+    # When the property session runs too (plain `nox`), it runs tests/property, at its profile.
+    skip = ["--ignore=tests/property"] if _also_running(session, "property") else []
+    session.run(
+        python, "-m", "pytest", "-n", "auto", "--ignore=tests/reference", *skip, *session.posargs
+    )
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def property(session: nox.Session) -> None:
-    """The property suite at the thorough Hypothesis profile."""
-    session.install(".[test]")
-    session.run("pytest", "tests/property", "--hypothesis-profile=thorough", *session.posargs)
+    """The property suite at the thorough Hypothesis profile, on every core, a line per test."""
+    python = _shared(session, "test")
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        "tests/property",
+        "-n",
+        "auto",
+        "-v",
+        "--hypothesis-profile=thorough",
+        *session.posargs,
+    )
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def reference(session: nox.Session) -> None:
     """The PyTorch reference suite (torch==2.13.0, float64); fails, never skips, without torch."""
-    session.install(".[reference]")
-    session.run("pytest", "tests/reference", *session.posargs, env={"MICROGRAD_REQUIRE_TORCH": "1"})
+    python = _shared(session, "reference")
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        "tests/reference",
+        "-n",
+        "auto",
+        *session.posargs,
+        env={"MICROGRAD_REQUIRE_TORCH": "1"},
+    )
 
 
-@nox.session
+@nox.session(venv_backend="none", default=False)
 def accumulation(session: nox.Session) -> None:
-    """The gradient-accumulation regression suite."""
-    session.install(".[test]")
-    session.run("pytest", "tests/test_accumulation.py", *session.posargs)
+    """The gradient-accumulation regression tests alone (the tests session runs them too)."""
+    python = _shared(session, "test")
+    session.run(python, "-m", "pytest", "tests/test_accumulation.py", *session.posargs)
 
 
 @nox.session(default=False)
@@ -97,6 +131,39 @@ def conformance(session: nox.Session) -> None:
 
 
 # Helpers
+
+
+def _shared(session: nox.Session, *extras: str) -> str:
+    """The shared virtualenv's python, with this project (editable) and ``extras`` installed.
+
+    An extra is installed once; all are forgotten, and installed again as sessions ask for
+    them, when pyproject.toml changes.
+    """
+    bin_dir = SHARED / ("Scripts" if os.name == "nt" else "bin")
+    python = str(bin_dir / ("python.exe" if os.name == "nt" else "python"))
+    if not Path(python).exists():
+        session.run(sys.executable, "-m", "virtualenv", "--quiet", str(SHARED))
+    record = SHARED / "micrograd-extras.json"
+    key = hashlib.sha256(Path("pyproject.toml").read_bytes()).hexdigest()
+    done = json.loads(record.read_text()) if record.exists() else {}
+    installed = done.get("extras", []) if done.get("pyproject") == key else []
+    missing = [e for e in extras if e not in installed]
+    if missing:
+        session.log(f"installing micrograd[{','.join(missing)}] into {SHARED}")
+        session.run(
+            python, "-m", "pip", "install", "--progress-bar", "on", "-e", f".[{','.join(missing)}]"
+        )
+        record.write_text(json.dumps({"pyproject": key, "extras": installed + missing}))
+    session.env["PATH"] = str(bin_dir) + os.pathsep + os.environ.get("PATH", "")
+    session.env["VIRTUAL_ENV"] = str(SHARED)
+    return python
+
+
+def _also_running(session: nox.Session, name: str) -> bool:
+    """Whether this nox run runs session ``name`` too. nox has no public way to ask; its
+    manifest knows. (Under --parallel each session runs alone and this is False.)"""
+    manifest = getattr(getattr(session, "_runner", None), "manifest", None)
+    return manifest is not None and name in manifest
 
 
 def _graphviz(session: nox.Session) -> None:
