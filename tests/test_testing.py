@@ -76,3 +76,87 @@ def test_check_program_failure_puts_the_one_line_first():
     assert len(first) < 120
     assert rest.splitlines()[1:3] == ["x0 = Value(0.5)", "v0 = x0.tanh()"]
     assert all(len(line) < 200 for line in str(e.value).splitlines())
+
+
+@pytest.mark.parametrize(
+    ("leaves", "instrs", "error", "message"),
+    [
+        ((), (Instr("exp", (10**400,)),), ValueError, r"instruction 0 .* constant input 1 .*"),
+        ((1.0,), (Instr("exp", (float("inf"),)),), ValueError, "constant input 1 .* got inf"),
+        ((float("nan"),), (Instr("exp", ("x0",)),), ValueError, "leaf x0 .* finite .* got nan"),
+        ((-(10**400),), (Instr("exp", ("x0",)),), ValueError, "leaf x0 .* beyond float64"),
+        ((1.0,), (Instr("pow", ("x0",), (float("nan"),)),), ValueError, "param n .* got nan"),
+        ((1.0,), (Instr("pow", ("x0",), ("2",)),), TypeError, "param n must be a real number"),
+        ((1.0,), (Instr(["exp"], ("x0",)),), TypeError, "instruction 0 .* op must be .* str"),
+        ((1.0,), (Instr("exp", "x0"),), TypeError, "args and params must be tuples"),
+        ((1.0,), ("exp",), TypeError, "instruction 0: an instruction must be an Instr"),
+    ],
+)
+def test_a_program_holds_finite_numbers_only(leaves, instrs, error, message):
+    with pytest.raises(error, match=message) as e:
+        Program(leaves, instrs)
+    assert len(str(e.value)) < 200  # a 400-digit int is quoted in brief
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: gradcheck(5, 1.0), TypeError, "^gradcheck: fn must be callable, got int"),
+        (lambda: gradcheck(lambda x: 1.0, 1.0), TypeError, "^gradcheck: fn must return a Value"),
+        (lambda: gradcheck(lambda x: x, 1.0, value=2), TypeError, "^gradcheck: value must be"),
+        (lambda: gradcheck(lambda x: x), TypeError, "^gradcheck: give at least one input"),
+        (lambda: gradcheck(lambda x: x, "a"), TypeError, "^gradcheck: input 0 must be a real"),
+        (lambda: gradcheck(lambda x, y: x, 1.0, None), TypeError, "^gradcheck: input 1 must"),
+        (lambda: gradcheck(lambda x: x, True), TypeError, "^gradcheck: input 0 .* bool"),
+        (lambda: gradcheck(lambda x: x, 10**400), ValueError, "input 0 .* beyond float64"),
+        (lambda: gradcheck(lambda x: x, float("nan")), ValueError, "input 0 .* got nan"),
+        (lambda: check_program(5), TypeError, "^check_program: program must be a Program"),
+        (lambda: check_program(None), TypeError, "^check_program: program must be a Program"),
+    ],
+)
+def test_a_wrong_argument_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_gradcheck_takes_a_value_as_its_number():
+    assert gradcheck(lambda x: x * x, Value(1.5)) == [3.0]
+
+
+@pytest.mark.parametrize("x", [5.960464477539063e-08, -5.960464477539063e-08, 3e-7])
+def test_gradcheck_within_the_central_step_of_a_kink_says_so(x):
+    # The one-sided step (EPS**0.5 ~ 1.5e-8) does not reach the kink from x, the central
+    # difference's stencil (up to 2 EPS**(1/3) ~ 1.2e-5) straddles it.
+    with pytest.raises(GradcheckError, match=rf"^input 0 = {x!r} is near a kink of fn: the cent"):
+        gradcheck(lambda v: v.relu(), x)
+    with pytest.raises(GradcheckError, match="relu has a kink at 0, where its registry entry "):
+        gradcheck(lambda v: v.relu(), x)
+
+
+def test_check_program_at_a_kink_gives_the_declared_derivative():
+    program = Program((0.3, 1.5), (Instr("sub", ("x0", 0.3)), Instr("relu", ("v0",)),
+                                    Instr("mul", ("v1", "x1"))))  # fmt: skip
+    with pytest.raises(GradcheckError) as e:
+        check_program(program)
+    first = str(e.value).split("\n")[0]
+    assert first.startswith("d/dx0 = 0.0, the oracle says 0.75")
+    assert "v1 = v0.relu() is at 0.0, a kink of relu, where its registry entry declares the " \
+        "derivative 0 (PyTorch's convention)" in first  # fmt: skip
+
+
+def test_check_program_names_a_kink_only_on_the_failing_leafs_path():
+    program = Program((0.5, 0.0), (Instr("relu", ("x1",)), Instr("add", ("x0", "v0"))))
+
+    def wrong(p):  # d/dx0 is wrong; relu's kink at x1 is not on x0's path
+        return 0.5, [2.0, 0.0]
+
+    with pytest.raises(GradcheckError, match=r"^d/dx0 = 2.0, the oracle says 1.0") as e:
+        check_program(program, engine=wrong)
+    assert "kink" not in str(e.value)
+
+
+def test_check_program_near_a_kink_says_the_central_difference_straddles_it():
+    program = Program((1e-9,), (Instr("relu", ("x0",)),))
+    with pytest.raises(GradcheckError, match=r"^d/dx0 = 1.0, finite differences say 0.50") as e:
+        check_program(program)
+    assert "but x0 is near a kink: the central difference" in str(e.value).split("\n")[0]

@@ -8,12 +8,15 @@ detail (the program as Python, the numbers) follows it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 import mpmath
 
 from ..engine import Value
+from ..ops import Op
 from .oracle import EPS, ORACLE_ATOL, ORACLE_DPS, error_bounds, oracle_gradients, run_mp
 from .programs import Program, run_engine, run_float
 
@@ -43,19 +46,21 @@ def central_difference(
         fmax = max(fmax, abs(fu), abs(fd))
         return (fu - fd) / (up[i] - down[i])  # the steps actually taken, after rounding
 
-    h = EPS ** (1 / 3) * max(1.0, abs(xs[i]))
+    h = _central_step(xs[i])
     d1 = d(h)
     spread = max(abs(d(2 * h) - d1), abs(d(h / 2) - d1))
     return d1, spread + max(4 * EPS * fmax, noise, 2.0**-1074) / h  # no finer than subnormals
 
 
 def one_sided_differences(
-    f: Callable[[list[float]], float], xs: list[float], i: int
+    f: Callable[[list[float]], float], xs: list[float], i: int, h: float | None = None
 ) -> tuple[float, float, float]:
     """(left, right, error): the one-sided differences of f along xs[i] and a bound on the
-    error either carries where f is smooth on that side (O(h) truncation at h = EPS**(1/2)
-    scale, estimated from steps h and 2h, plus rounding)."""
-    h = EPS**0.5 * max(1.0, abs(xs[i]))
+    error either carries where f is smooth on that side (O(h) truncation, estimated from steps
+    h and 2h, plus rounding). The step h defaults to EPS**(1/2) max(1, |x|), which balances
+    the two; a larger h (central_difference's) sees a kink anywhere within 2h of x."""
+    if h is None:
+        h = EPS**0.5 * max(1.0, abs(xs[i]))
     f0 = f(xs)
 
     def side(s: float) -> tuple[float, float]:
@@ -70,42 +75,98 @@ def one_sided_differences(
     return left, right, 2 * (el + er) + 8 * EPS * max(1.0, abs(f0)) / h
 
 
+def _central_step(x: float) -> float:
+    """central_difference's step at x; its stencil reaches 2h either side."""
+    return float(EPS ** (1 / 3)) * max(1.0, abs(x))
+
+
 def gradcheck(
     fn: Callable[..., Any], *inputs: float, value: Callable[[float], Any] = Value
 ) -> list[float]:
     """Check backward() of ``fn(*Values)`` against central differences; return the gradients.
 
-    ``value`` makes a leaf (any micrograd-API Value class; ours by default). Raises
-    GradcheckError naming the input whose gradient is off by more than 10x the estimated error
-    of the finite difference (see central_difference) plus 1e-8 relative. Where the input sits
-    at a kink (the one-sided differences disagree), the error says so: finite differences
-    cannot check a derivative there, and for a single registry op it names the op's convention.
+    ``inputs`` are real numbers (a Value stands for its data), finite in float64; ``value``
+    makes a leaf (any micrograd-API Value class; ours by default); ``fn`` must return a Value.
+    Otherwise TypeError or ValueError naming the argument. Raises GradcheckError naming the
+    input whose gradient is off by more than 10x the estimated error of the finite difference
+    (see central_difference) plus 1e-8 relative. Where the input sits at a kink, or so near one
+    that the central difference straddles it (the one-sided differences disagree), the error
+    says so: finite differences cannot check a derivative there, and for a single registry op
+    it names the op's kink and the derivative its entry declares there.
     """
-    xs = [float(x) for x in inputs]
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}: {fn!r:.60}")
+    if not callable(value):
+        raise TypeError(f"gradcheck: value must be a Value class, got {type(value).__name__}")
+    if not inputs:
+        raise TypeError("gradcheck: give at least one input (the point where fn is checked)")
+    xs = [_input(x, i, value) for i, x in enumerate(inputs)]
     leaves = [value(x) for x in xs]
-    out = fn(*leaves)
+    out = _output(fn(*leaves))
     out.backward()
 
     def f(point: list[float]) -> float:
-        return float(fn(*map(value, point)).data)
+        return float(_output(fn(*map(value, point))).data)
 
     grads = [float(v.grad) for v in leaves]
     for i, g in enumerate(grads):
         estimate, error = central_difference(f, xs, i)
         if abs(g - estimate) <= 10 * error + 1e-8 * abs(estimate):
             continue
-        left, right, side_error = one_sided_differences(f, xs, i)
-        if abs(left - right) > side_error + 1e-8 * max(abs(left), abs(right)):
+        for h in (None, _central_step(xs[i])):  # at the kink, then within the central stencil
+            left, right, side_error = one_sided_differences(f, xs, i, h)
+            if abs(left - right) <= side_error + 1e-8 * max(abs(left), abs(right)):
+                continue
+            sides = (  # + 0.0: a -0.0 prints as 0
+                f"the derivative from the left ({left + 0.0:.6g}) and from the right "
+                f"({right + 0.0:.6g}) differ, so finite differences cannot check backward's "
+                f"{g!r} there"
+            )
+            if h is None:
+                raise GradcheckError(
+                    f"input {i} = {xs[i]!r} is at a kink of fn: {sides}"
+                    f"{_convention(out, leaves[i])}"
+                )
             raise GradcheckError(
-                f"input {i} = {xs[i]!r} is at a kink of fn: the derivative from the left "
-                f"({left:.6g}) and from the right ({right:.6g}) differ, so finite differences "
-                f"cannot check backward's {g!r} there{_convention(out, leaves[i])}"
+                f"input {i} = {xs[i]!r} is near a kink of fn: the central difference (steps "
+                f"up to {2 * h:.3g}) straddles it ({estimate!r}), and over that reach {sides}"
+                f"{_near(out, leaves[i], 2 * h)}"
             )
         raise GradcheckError(
             f"d/d input {i}: backward gives {g!r}, finite differences {estimate!r} "
             f"(+- {error:.3g}) at inputs {xs!r}"
         )
     return grads
+
+
+def _input(x: Any, i: int, value: Any) -> float:
+    """gradcheck's input i as a finite float; TypeError or ValueError naming it otherwise."""
+    if isinstance(x, Value) or (isinstance(value, type) and isinstance(x, value)):
+        x = getattr(x, "data", x)  # a Value stands for its number
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(
+            f"gradcheck: input {i} must be a real number, got {type(x).__name__}: {x!r:.60}"
+        )
+    try:
+        y = float(x)
+    except OverflowError:  # an int (or Fraction) beyond float64's range
+        raise ValueError(
+            f"gradcheck: input {i} must be a finite float64 number, got {type(x).__name__} "
+            "beyond float64's range (about 1.8e308)"
+        ) from None
+    if not math.isfinite(y):
+        raise ValueError(f"gradcheck: input {i} must be a finite float64 number, got {x!r}")
+    return y
+
+
+def _output(out: Any) -> Any:
+    """fn's result, checked to be a Value (something with .data and backward())."""
+    if not (hasattr(out, "data") and callable(getattr(out, "backward", None))):
+        raise TypeError(
+            "gradcheck: fn must return a Value (with .data and backward()), "
+            f"got {type(out).__name__}: {out!r:.60}"
+        )
+    return out
 
 
 def _convention(out: Any, leaf: Any) -> str:
@@ -117,6 +178,19 @@ def _convention(out: Any, leaf: Any) -> str:
     return (
         f"; {op.name}'s registry entry declares the derivative {op.kinks[leaf.data]:g} "
         f"at {leaf.data:g} (PyTorch's convention)"
+    )
+
+
+def _near(out: Any, leaf: Any, reach: float) -> str:
+    """For a single registry op with a kink within ``reach`` of the leaf: that kink."""
+    op = getattr(out, "_fn", None)
+    if op is None or leaf not in getattr(out, "_parents", ()):
+        return ""
+    near = [k for k in op.kinks if abs(leaf.data - k) <= reach]
+    return "".join(
+        f"; {op.name} has a kink at {k:g}, where its registry entry declares the derivative "
+        f"{op.kinks[k]:g} (PyTorch's convention)"
+        for k in near
     )
 
 
@@ -143,14 +217,31 @@ def check_program(
     and the gradients against central differences of ``forward``; return the gradients.
 
     ``engine`` defaults to ours, ``forward`` to the registry's float functions, ``show`` (how
-    the program prints) to our Value API. Raises GradcheckError: the first line names the leaf
-    and the two numbers, then the program as Python. The output value may be off the oracle by 4x its first-order rounding bound and a
+    the program prints) to our Value API; a wrong type is a TypeError naming the argument.
+    Raises GradcheckError: the first line names the leaf and the two numbers, then the program
+    as Python. Where an op of the program is evaluated at one of its kinks, or so near one that
+    the central difference straddles it, the first line says so and gives the derivative the
+    registry declares there (neither the oracle nor finite differences can check a convention).
+    The output value may be off the oracle by 4x its first-order rounding bound and a
     gradient by 4x its own (see error_bounds: first order, so the 4 is headroom for second-order
     terms); against central differences by 10x their estimated error (see central_difference),
     with the rounding noise of the output taken from the same analysis.
     """
+    if not isinstance(program, Program):
+        raise TypeError(
+            f"check_program: program must be a Program, got {type(program).__name__}: "
+            f"{program!r:.60}"
+        )
+    for name, arg in (("engine", engine), ("forward", forward), ("show", show)):
+        if arg is not None and not callable(arg):
+            raise TypeError(f"check_program: {name} must be callable, got {type(arg).__name__}")
     data, got = (engine or engine_gradients)(program)
     got = [float(g) for g in got]
+    if len(got) != len(program.leaves):
+        raise GradcheckError(
+            f"the engine gives {len(got)} gradients for {len(program.leaves)} leaves"
+            f"\n\n{show(program)}"
+        )
     noise, bounds = error_bounds(program)
     with mpmath.workdps(ORACLE_DPS):
         want_value = run_mp(program)
@@ -159,21 +250,70 @@ def check_program(
             f"the output is {float(data)!r}, the oracle says {_digits(want_value)} "
             f"(allowed error {4 * noise:.3g})\n\n{show(program)}"
         )
+    run = forward or run_float
     for i, (g, want, bound) in enumerate(zip(got, oracle_gradients(program), bounds, strict=True)):
         if not abs(g - want) <= 4 * bound + ORACLE_ATOL:
             raise GradcheckError(
                 f"d/dx{i} = {g!r}, the oracle says {_digits(want)} "
-                f"(allowed error {4 * bound:.3g})\n\n{show(program)}"
+                f"(allowed error {4 * bound:.3g}){_kinks(program, i, run)}\n\n{show(program)}"
             )
         estimate, error = central_difference(
-            lambda xs: (forward or run_float)(program, xs), list(program.leaves), i, noise
+            lambda xs: run(program, xs), list(program.leaves), i, noise
         )
         if not abs(g - estimate) <= 10 * error + 4 * bound:
             raise GradcheckError(
                 f"d/dx{i} = {g!r}, finite differences say {estimate!r} +- {error:.3g}"
-                f"\n\n{show(program)}"
+                f"{_kinks(program, i, run)}\n\n{show(program)}"
             )
     return got
+
+
+def _kinks(program: Program, i: int, forward: Forward) -> str:
+    """Why leaf i's gradient cannot be checked, when a kink is the reason: each op of the
+    program that leaf i feeds and that is evaluated exactly at one of its kinks (in floats),
+    with the derivative its registry entry declares there; else, when the one-sided
+    differences of ``forward`` along leaf i disagree within the central difference's reach,
+    that a kink lies within it. "" when neither holds."""
+    reached = {f"x{i}"}
+    at: list[str] = []
+    done: list[int] = []  # instructions evaluated so far
+    lines = program.lines()
+
+    def call(op: Op, args: list[float], params: tuple[float, ...]) -> float:
+        j = len(done)
+        ins = program.instrs[j]
+        for k, (a, x) in enumerate(zip(ins.args, args, strict=True)):
+            if a in reached and x in op.kinks:
+                where = f"input {k + 1} = {x!r}" if len(args) > 1 else f"at {x!r}"
+                at.append(
+                    f"{lines[len(program.leaves) + j]} is {where}, "
+                    f"a kink of {op.name}, where its registry entry declares the derivative "
+                    f"{op.kinks[x]:g} (PyTorch's convention)"
+                )
+        if any(a in reached for a in ins.args):
+            reached.add(f"v{j}")
+        done.append(j)
+        return op.f(*args, *params)[0]
+
+    try:
+        program.run(float, call)
+    except (ArithmeticError, ValueError):
+        return ""  # the float evaluation fails: no kink to report
+    if at:
+        return f", but {'; '.join(at)}: neither the oracle nor finite differences can check it"
+    xs = list(program.leaves)
+    h = _central_step(xs[i])
+    try:
+        left, right, error = one_sided_differences(lambda p: forward(program, p), xs, i, h)
+    except (ArithmeticError, ValueError, AssertionError):  # forward failed: no note to add
+        return ""
+    if abs(left - right) <= error + 1e-8 * max(abs(left), abs(right)):
+        return ""
+    return (
+        f", but x{i} is near a kink: the central difference (steps up to {2 * h:.3g}) straddles "
+        f"it, the derivative from the left ({left + 0.0:.6g}) and from the right "
+        f"({right + 0.0:.6g}) differ"
+    )
 
 
 def _digits(x: Any) -> str:

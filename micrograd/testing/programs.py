@@ -8,9 +8,11 @@ reproduces it.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 from hypothesis import reject
@@ -36,8 +38,11 @@ class Instr:
 class Program:
     """Leaves, then instructions; the last instruction is the output.
 
-    A malformed program (an unknown op, a name not defined before its use, the wrong number of
-    inputs or params) raises ValueError naming the instruction, when built and when run.
+    A malformed program raises when built: TypeError for a part of the wrong type, ValueError
+    for an unknown op, a name not defined before its use, the wrong number of inputs or params,
+    or a leaf, constant or param that is not a finite float64 number (nan, inf, an int beyond
+    float64's range); each names the leaf or the instruction. An op unregistered since is named
+    when the program runs.
     """
 
     leaves: tuple[float, ...]
@@ -49,16 +54,29 @@ class Program:
     def validate(self) -> None:
         """Raise ValueError (TypeError for a wrong type) saying what is malformed and where."""
         if not isinstance(self.leaves, tuple | list) or not all(
-            isinstance(x, float | int) and not isinstance(x, bool) for x in self.leaves
+            isinstance(x, Real) and not isinstance(x, bool) for x in self.leaves
         ):
-            raise TypeError(f"Program leaves must be a tuple of floats, got {self.leaves!r}")
+            raise TypeError(
+                f"Program leaves must be a tuple of floats, got {_brief.repr(self.leaves)}"
+            )
+        for i, x in enumerate(self.leaves):
+            _finite(x, f"Program leaf x{i}")
         if not isinstance(self.instrs, tuple | list) or not self.instrs:
-            raise ValueError(f"a Program needs at least one instruction, got {self.instrs!r}")
+            raise ValueError(
+                f"a Program needs at least one instruction, got {_brief.repr(self.instrs)}"
+            )
         names = {f"x{i}" for i in range(len(self.leaves))}
         for j, ins in enumerate(self.instrs):
-            where = f"Program instruction {j} (v{j} = {ins!r})"
             if not isinstance(ins, Instr):
-                raise TypeError(f"{where}: an instruction must be an Instr")
+                raise TypeError(
+                    f"Program instruction {j}: an instruction must be an Instr, "
+                    f"got {type(ins).__name__}: {_brief.repr(ins)}"
+                )
+            where = f"Program instruction {j} (v{j} = {_brief_instr(ins)})"
+            if not isinstance(ins.op, str):
+                raise TypeError(f"{where}: the op must be a registry name (a str)")
+            if not isinstance(ins.args, tuple | list) or not isinstance(ins.params, tuple | list):
+                raise TypeError(f"{where}: args and params must be tuples")
             op = OPS.get(ins.op)
             if op is None:
                 raise ValueError(f"{where}: no op {ins.op!r} in the registry ({', '.join(OPS)})")
@@ -71,14 +89,26 @@ class Program:
                     f"{where}: {op.name} takes {len(op.params)} params "
                     f"({', '.join(op.params) or 'none'}), got {len(ins.params)}"
                 )
-            for a in ins.args:
-                if isinstance(a, str) and a not in names:
-                    raise ValueError(
-                        f"{where}: {a!r} is not defined before it (defined: "
-                        f"{', '.join(sorted(names, key=_order))})"
+            for k, a in enumerate(ins.args):
+                if isinstance(a, str):
+                    if a not in names:
+                        raise ValueError(
+                            f"{where}: {a!r} is not defined before it (defined: "
+                            f"{', '.join(sorted(names, key=_order))})"
+                        )
+                elif isinstance(a, Real) and not isinstance(a, bool):
+                    _finite(a, f"{where}: the constant input {k + 1}")
+                else:
+                    raise TypeError(
+                        f"{where}: an input must be a name or a float, got {_brief.repr(a)}"
                     )
-                if not isinstance(a, str | float | int) or isinstance(a, bool):
-                    raise TypeError(f"{where}: an input must be a name or a float, got {a!r}")
+            for name, p in zip(op.params, ins.params, strict=True):
+                if isinstance(p, bool) or not isinstance(p, Real):
+                    raise TypeError(
+                        f"{where}: the param {name} must be a real number, "
+                        f"got {type(p).__name__}: {_brief.repr(p)}"
+                    )
+                _finite(p, f"{where}: the param {name}")
             names.add(f"v{j}")
 
     def run(
@@ -119,6 +149,27 @@ class Program:
 
 def _order(name: str) -> tuple[int, int]:
     return (0 if name[0] == "x" else 1, int(name[1:]))
+
+
+_brief = reprlib.Repr()  # an error message quotes a 400-digit int or a long list in brief
+_brief.maxlong, _brief.maxtuple, _brief.maxlist, _brief.maxother = 24, 12, 12, 60
+
+
+def _brief_instr(ins: Instr) -> str:
+    return f"Instr({_brief.repr(ins.op)}, {_brief.repr(ins.args)}, {_brief.repr(ins.params)})"
+
+
+def _finite(x: float, what: str) -> None:
+    """Raise ValueError naming ``what`` unless the real number x is a finite float64."""
+    try:
+        ok = math.isfinite(float(x))
+    except OverflowError:  # an int (or Fraction) beyond float64's range
+        raise ValueError(
+            f"{what} must be a finite float64 number, got {type(x).__name__} beyond "
+            "float64's range (about 1.8e308)"
+        ) from None
+    if not ok:
+        raise ValueError(f"{what} must be a finite float64 number, got {x!r}")
 
 
 def spell(op: Op, args: Sequence[str], params: Sequence[float] = ()) -> str:
