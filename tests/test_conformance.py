@@ -9,8 +9,6 @@ import math
 import sys
 from pathlib import Path
 
-import pytest
-
 from micrograd import Value
 from micrograd.nn import MLP
 from micrograd.testing.conformance import FAIL, NA, PASS, InProcess, Worker, run
@@ -200,11 +198,3 @@ def test_the_worker_runs_our_engine_in_its_own_process():
         assert crash["error"] == "Crash"
     finally:
         worker.close()
-
-
-def test_our_mlp_matches_its_pytorch_twin():
-    pytest.importorskip("torch", reason="the twin is PyTorch (the reference extra)")
-    c = run(InProcess(Value, MLP), "ours", examples=1, max_depth=10, twin=True)
-    row = rows(c)["nn: MLP vs PyTorch (copied weights)"]
-    assert row.status == PASS, row.detail
-    assert "relu hidden, linear output" in row.detail
