@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from micrograd import OPS, OpError, Value, apply
 from micrograd.ops import VARIADIC
-from micrograd.testing import EPS, ORACLE_ATOL, ORACLE_DPS, ULPS, mp_derivative, op_params, points
+from micrograd.testing import ORACLE_DPS, op_params, points
+from micrograd.testing.oracle import op_exact, op_tolerance
 
 MAX = sys.float_info.max
 OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
@@ -31,42 +32,13 @@ def input_domains(op, params, data):
     return domains * (2 * data.draw(st.integers(1, 3))) if op.arity == VARIADIC else domains
 
 
-def exact(op, xs, params):
-    """(value, partials, [sum_j |x_j d/dx_j| of the value and of each partial]) in mpmath."""
-    domains = op.domains(*params) * (len(xs) if op.arity == VARIADIC else 1)
-    xs = [mpmath.mpf(x) for x in xs]  # exact; float arithmetic would round or overflow
-
-    def f(*ys):
-        return op.mp(mpmath, *ys, *params)
-
-    def partial(i, ys):
-        g = lambda t: f(*ys[:i], t, *ys[i + 1 :])  # noqa: E731
-        return mp_derivative(g, ys[i], domain=domains[i], kinks=op.kinks)
-
-    def moved(j, step):
-        return [*xs[:j], xs[j] + step, *xs[j + 1 :]]
-
-    value = f(*xs)
-    partials = [partial(i, xs) for i in range(len(xs))]
-    scales = [sum(abs(x * p) for x, p in zip(xs, partials, strict=True))]
-    with mpmath.workdps(15):  # a scale is a magnitude: a few digits are plenty
-        for i in range(len(xs)):
-            scale = 0
-            for j, x in enumerate(xs):
-                edges = [
-                    e for e in (domains[j].lo, *domains[j].holes, *op.kinks) if math.isfinite(e)
-                ]
-                step = min([abs(x), *(abs(x - e) for e in edges)]) * 2.0**-20
-                if step:
-                    up, down = partial(i, moved(j, step)), partial(i, moved(j, -step))
-                    scale += abs(x * (up - down) / (2 * step))
-            scales.append(scale)
-    return value, partials, scales
+exact = op_exact  # (value, partials, scales) in mpmath: the conformance run uses it too
 
 
 def assert_close(got, want, scale, xs, what):
-    atol = ULPS * TINY * (1 + sum(abs(x) for x in xs)) + ORACLE_ATOL
-    assert abs(got - want) <= ULPS * EPS * (abs(want) + scale) + atol, (
+    # op_tolerance: ULPS ulps of the exact result at inputs perturbed by ULPS ulps, plus
+    # subnormal units and the oracle's own error (its docstring has the model).
+    assert abs(got - want) <= op_tolerance(want, scale, xs), (
         f"{what}: got {got!r}, exact {mpmath.nstr(want, 20)}"
     )
 
