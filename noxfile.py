@@ -147,7 +147,8 @@ def _shared(session: nox.Session, *extras: str) -> str:
     key = hashlib.sha256(Path("pyproject.toml").read_bytes()).hexdigest()
     done = json.loads(record.read_text()) if record.exists() else {}
     installed = done.get("extras", []) if done.get("pyproject") == key else []
-    missing = [e for e in extras if e not in installed]
+    have = {x for e in installed for x in _extras_within(e)}
+    missing = [e for e in extras if e not in have]
     if missing:
         session.log(f"installing micrograd[{','.join(missing)}] into {SHARED}")
         session.run(
@@ -157,6 +158,20 @@ def _shared(session: nox.Session, *extras: str) -> str:
     session.env["PATH"] = str(bin_dir) + os.pathsep + os.environ.get("PATH", "")
     session.env["VIRTUAL_ENV"] = str(SHARED)
     return python
+
+
+def _extras_within(extra: str) -> set[str]:
+    """``extra`` and the extras it pulls in (``reference`` lists ``micrograd[test]``)."""
+    deps = nox.project.load_toml("pyproject.toml")["project"]["optional-dependencies"]
+    found, todo = set(), [extra]
+    while todo:
+        e = todo.pop()
+        if e not in found:
+            found.add(e)
+            for req in deps.get(e, []):
+                if req.startswith("micrograd["):
+                    todo += req[len("micrograd[") : req.index("]")].split(",")
+    return found
 
 
 def _also_running(session: nox.Session, name: str) -> bool:
