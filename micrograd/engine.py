@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 from math import isfinite
 from numbers import Real
 
@@ -126,49 +127,49 @@ class Value:
 
     # Every op goes through the registry: _node(OPS[name], inputs, params), as apply() does.
     def __add__(self, other: Value | float) -> Value:
-        return _binary(OPS["add"], self, other if isinstance(other, Value) else _leaf(other))
+        return _binary(OPS["add"], self, other if isinstance(other, Value) else constant(other))
 
     def __radd__(self, other: float) -> Value:
-        return _binary(OPS["add"], _leaf(other), self)
+        return _binary(OPS["add"], constant(other), self)
 
     def __sub__(self, other: Value | float) -> Value:
-        return _binary(OPS["sub"], self, other if isinstance(other, Value) else _leaf(other))
+        return _binary(OPS["sub"], self, other if isinstance(other, Value) else constant(other))
 
     def __rsub__(self, other: float) -> Value:
-        return _binary(OPS["sub"], _leaf(other), self)
+        return _binary(OPS["sub"], constant(other), self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return _binary(OPS["mul"], self, other if isinstance(other, Value) else _leaf(other))
+        return _binary(OPS["mul"], self, other if isinstance(other, Value) else constant(other))
 
     def __rmul__(self, other: float) -> Value:
-        return _binary(OPS["mul"], _leaf(other), self)
+        return _binary(OPS["mul"], constant(other), self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        return _binary(OPS["div"], self, other if isinstance(other, Value) else _leaf(other))
+        return _binary(OPS["div"], self, other if isinstance(other, Value) else constant(other))
 
     def __rtruediv__(self, other: float) -> Value:
-        return _binary(OPS["div"], _leaf(other), self)
+        return _binary(OPS["div"], constant(other), self)
 
     def __neg__(self) -> Value:
-        return _unary(OPS["neg"], self)
+        return unary_node(OPS["neg"], self)
 
     def __rpow__(self, other: float) -> Value:
-        return _binary(OPS["powv"], _leaf(other), self)
+        return _binary(OPS["powv"], constant(other), self)
 
     def exp(self) -> Value:
-        return _unary(OPS["exp"], self)
+        return unary_node(OPS["exp"], self)
 
     def log(self) -> Value:
-        return _unary(OPS["log"], self)
+        return unary_node(OPS["log"], self)
 
     def tanh(self) -> Value:
-        return _unary(OPS["tanh"], self)
+        return unary_node(OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
-        return _unary(OPS["sigmoid"], self)
+        return unary_node(OPS["sigmoid"], self)
 
     def relu(self) -> Value:
-        return _unary(OPS["relu"], self)
+        return unary_node(OPS["relu"], self)
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -183,6 +184,8 @@ class Value:
         """
         seed = _as_float(gradient, "gradient")
         order = _topological(self)  # sets _g = 0.0 on each node it lists
+        # A try block costs nothing in 3.11 until it raises: any failure (OpError,
+        # KeyboardInterrupt ...) resets every _g; success resets each _g as it commits.
         try:
             self._g = seed
             # _g collects this pass alone; grad changes only once the whole pass has succeeded.
@@ -192,7 +195,15 @@ class Value:
                 if g:
                     if g - g:  # inf or nan
                         raise OpError("backward", (self.data,), f"the gradient at {v!r} overflows")
-                    for p, d in zip(v._parents, v._partials, strict=False):  # equal: see _node
+                    ps = v._parents
+                    if len(ps) == 1:  # most nodes (an activation): no zip to build
+                        d = v._partials[0]
+                        if d:
+                            ps[0]._g += d * g  # type: ignore[operator]
+                        continue
+                    # zip without strict=: keyword parsing on every node; the lengths are
+                    # equal (see _node).
+                    for p, d in zip(ps, v._partials):  # noqa: B905
                         if d:
                             p._g += d * g  # type: ignore[operator]
             try:
@@ -201,11 +212,13 @@ class Value:
                     raise OverflowError
             except (TypeError, OverflowError):
                 raise _grad_error("backward", self, order) from None
-            for v, x in zip(order, grads, strict=True):
+            for v, x in zip(order, grads):  # noqa: B905 (one length)
                 v.grad = x
-        finally:
+                v._g = None
+        except BaseException:
             for v in order:
                 v._g = None
+            raise
 
     def zero_grad(self) -> None:
         """Set grad to 0 on this node and on every node it was computed from."""
@@ -226,10 +239,9 @@ def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
         problem = _not_a_finite_float(v.grad)
         if problem:
             return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
-    for v in nodes:
-        if not isfinite(v.grad + v._g):  # type: ignore[operator]
-            return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
-    return OpError(who, (root.data,), "a grad overflows")  # pragma: no cover - unreachable
+    # Every grad is a finite float: the first sum that is not finite overflows.
+    v = next(v for v in nodes if not isfinite(v.grad + v._g))  # type: ignore[operator]
+    return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
 
 
 _NOT_A_NUMBER = (
@@ -245,24 +257,27 @@ def _topological(root: Value) -> list[Value]:
     would get exactly zero: they are left out.)"""
     order: list[Value] = []
     root._g = 0.0
-    stack = [(root, iter(zip(root._parents, root._partials, strict=False)))]
+    # compress(parents, partials): the parents through non-zero partials, filtered in C. Two
+    # stacks, the nodes being visited and their edges left, in step: no tuple per node.
+    nodes = [root]
+    stack = [compress(root._parents, root._partials)]
     try:
         while stack:
-            v, edges = stack[-1]
-            for p, d in edges:
-                if d and p._g is None:  # None: not yet reached in this pass
+            for p in stack[-1]:
+                if p._g is None:  # None: not yet reached in this pass
                     p._g = 0.0
                     if p._parents:
-                        stack.append((p, iter(zip(p._parents, p._partials, strict=False))))
+                        nodes.append(p)
+                        stack.append(compress(p._parents, p._partials))
                         break
                     order.append(p)  # a leaf is done as soon as it is reached
             else:
                 stack.pop()
-                order.append(v)
+                order.append(nodes.pop())
     except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
         for v in order:
             v._g = None
-        for v, _ in stack:
+        for v in nodes:
             v._g = None
         raise
     return order
@@ -340,7 +355,9 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
 
 
 # The same as _node, unrolled for the shapes that make up most graphs (see the benchmarks).
-def _unary(op: Op, a: Value) -> Value:
+def unary_node(op: Op, a: Value) -> Value:
+    """``op`` (a one-input registry entry without params) applied to ``a``: what
+    ``a.relu()`` does, for callers that hold the op (a Neuron's activation)."""
     x = a.data
     try:
         y, partials = op.f(x)
@@ -390,7 +407,7 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
         raise _failure(OPS["dot"], [*a_data, *b_data], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = OPS["dot"], (*a, *b), partials
+    out._origin, out._parents, out._partials = OPS["dot"], a + b, partials
     return out
 
 
@@ -421,8 +438,9 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
 _new = object.__new__
 
 
-def _leaf(x: float) -> Value:
-    """A constant operand as a leaf (Value(x) without the keyword handling)."""
+def constant(x: float) -> Value:
+    """A constant operand as a leaf: ``Value(x)`` without the keyword handling; TypeError or
+    ValueError naming "the operand" when ``x`` is not a finite number."""
     out = _new(Value)
     out.data = x if type(x) is float and not x - x else _as_float(x, "the operand")
     out.grad, out._g, out._origin, out._parents, out._partials = (
@@ -495,13 +513,18 @@ def _not_a_finite_float(x: object) -> str:
         try:
             return "" if isfinite(x) else f"is {x!r}"
         except OverflowError:
-            return f"is a {type(x).__name__} beyond float64's range"
-    return f"is a {type(x).__name__}"
+            return f"is {_a(type(x).__name__)} beyond float64's range"
+    return f"is {_a(type(x).__name__)}"
+
+
+def _a(noun: str) -> str:
+    """The noun with its indefinite article: "a str", "an int"."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _add_method(op: Op) -> None:
     if op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
-        setattr(Value, op.name, lambda self: _unary(op, self))
+        setattr(Value, op.name, lambda self: unary_node(op, self))
 
 
 for _op in OPS.values():  # an op added to the table as a method needs no code here

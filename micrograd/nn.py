@@ -14,7 +14,8 @@ from numbers import Real
 from types import ModuleType
 from typing import Literal
 
-from .engine import Value, dot, dot_node
+from .engine import Value, constant, dot, dot_node, unary_node
+from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
@@ -52,18 +53,19 @@ class Neuron(Module):
         rng = random if rng is None else _check_rng(rng)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        self._act = None if self.activation == "linear" else getattr(Value, self.activation)
+        # The activation's registry entry, applied as Value.relu() applies it (one call less).
+        self._act = None if self.activation == "linear" else OPS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         xs = (*_values(x, len(self.w), "Neuron"), Value(1.0))
-        return self.forward(xs, [v.data for v in xs])
+        return self.forward(xs, tuple([v.data for v in xs]))
 
     def forward(self, x1: tuple[Value, ...], x1_data: Sequence[float]) -> Value:
         """activation(dot(w + [b], x1)): one node and its activation; x1 must be the inputs
         followed by the constant 1 (which a Layer shares between its neurons), as Values of the
         right number, and x1_data their data."""
         act = dot_node((*self.w, self.b), x1, x1_data)
-        return act if self._act is None else self._act(act)
+        return act if self._act is None else unary_node(self._act, act)
 
     @property
     def nonlin(self) -> bool:
@@ -99,8 +101,12 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        xs = (*_values(x, len(self.neurons[0].w), "Layer"), Value(1.0))
-        xs_data = [v.data for v in xs]
+        return self._apply(_values(x, len(self.neurons[0].w), "Layer"))
+
+    def _apply(self, x: Sequence[Value]) -> Value | list[Value]:
+        """The layer on inputs already checked: Values, as many as the layer takes."""
+        xs = (*x, constant(1.0))
+        xs_data = tuple([v.data for v in xs])  # a tuple: dot_parts need not copy it
         out = [n.forward(xs, xs_data) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -152,7 +158,13 @@ class MLP(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out: Value | list[Value] = _values(x, len(self.layers[0].neurons[0].w), "MLP")  # type: ignore[assignment]
         for layer in self.layers:
-            out = layer(out if isinstance(out, list | tuple) else [out])
+            xs = out if isinstance(out, list | tuple) else (out,)
+            # A layer's outputs are Values: only their number needs checking (layers may be
+            # replaced by hand), and layer(xs) does that, and names the problem.
+            if type(layer) is Layer and len(xs) == len(layer.neurons[0].w):
+                out = layer._apply(xs)
+            else:
+                out = layer(xs)
         return out
 
     def parameters(self) -> list[Value]:

@@ -131,7 +131,7 @@ def _dot(*ab: float) -> tuple[float, tuple[float, ...]]:
 
 def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[float, ...]]:
     """dot's value and partials for the two halves of its inputs (the engine's fast path)."""
-    return sum(map(mul, a, b)), (*b, *a)
+    return sum(map(mul, a, b)), tuple(b) + tuple(a)  # tuple(t) is t: no copy for tuples
 
 
 def _torch_dot(torch: Any, *ab: Any) -> Any:

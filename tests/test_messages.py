@@ -1,0 +1,238 @@
+"""The words of every engine error: each names the call, the argument and what is wrong with it.
+
+The messages are part of the interface (README, "Use": errors name the argument), so they are
+checked whole: a message that loses the argument's name, its position or the reason fails here.
+"""
+
+import math
+import re
+
+import pytest
+
+import micrograd.engine
+from micrograd import OPS, OpError, Value, apply
+from micrograd.engine import register
+from micrograd.ops import Op
+
+
+def _hand_set(data: object) -> Value:
+    v = Value(1.0)
+    v.data = data  # what only an assignment by hand can do
+    return v
+
+
+BY_HAND = ": a Value's .data was set to a non-finite number or a non-number by hand"
+HUGE = 10**400  # an int beyond float64's range
+
+CALLS = [
+    # apply: the op, its params, its inputs, each named with its position.
+    (
+        lambda: apply("add", 1.0, 2.0),
+        TypeError,
+        "apply takes a registry entry as op (micrograd.OPS['add'], ...), got str: 'add'",
+    ),
+    (
+        lambda: apply(OPS["pow"], 1.0, params=5),
+        TypeError,
+        "apply: params must be a tuple of numbers, got int",
+    ),
+    (lambda: apply(OPS["pow"], 1.0), TypeError, "apply: pow takes 1 params (n), got ()"),
+    (
+        lambda: apply(OPS["exp"], 1.0, params=(2.0,)),
+        TypeError,
+        "apply: exp takes 0 params (none), got (2.0,)",
+    ),
+    (
+        lambda: apply(OPS["dot"], 1.0),
+        TypeError,
+        "apply: dot takes an even, non-zero number of inputs, got 1",
+    ),
+    (
+        lambda: apply(OPS["dot"]),
+        TypeError,
+        "apply: dot takes an even, non-zero number of inputs, got 0",
+    ),
+    (lambda: apply(OPS["add"], 1.0), TypeError, "apply: add takes 2 inputs, got 1"),
+    (lambda: apply(OPS["add"], 1.0, 2.0, 3.0), TypeError, "apply: add takes 2 inputs, got 3"),
+    (
+        lambda: apply(OPS["pow"], 1.0, params=("a",)),
+        TypeError,
+        "apply: pow's param n must be a real number, got str: 'a'",
+    ),
+    (
+        lambda: apply(OPS["add"], 1.0, "b"),
+        TypeError,
+        "apply: add's input 2 must be a real number, got str: 'b'",
+    ),
+    (
+        lambda: apply(OPS["add"], "a", Value(2.0)),
+        TypeError,
+        "apply: add's input 1 must be a real number, got str: 'a'",
+    ),
+    (
+        lambda: apply(OPS["add"], Value(1.0), math.inf),
+        ValueError,
+        "apply: add's input 2 must be a finite number (float64), got inf",
+    ),
+    (
+        lambda: apply(OPS["dot"], Value(1.0), Value(2.0), Value(3.0), None),
+        TypeError,
+        "apply: dot's input 4 must be a real number, got NoneType: None",
+    ),
+    # Value(...) and operands.
+    (
+        lambda: Value(HUGE),
+        ValueError,
+        "data must be a finite number (float64), got int beyond float64's range (about 1.8e308)",
+    ),
+    (lambda: Value(math.nan), ValueError, "data must be a finite number (float64), got nan"),
+    (lambda: Value(True), TypeError, "data must be a real number, got bool: True"),
+    (lambda: Value(Value(1.0)), TypeError, "data must be a real number, got a Value"),
+    (lambda: Value("1"), TypeError, "data must be a real number, got str: '1'"),
+    (lambda: Value(1.0) + "a", TypeError, "the operand must be a real number, got str: 'a'"),
+    (lambda: "a" * Value(1.0), TypeError, "the operand must be a real number, got str: 'a'"),
+    (
+        lambda: Value(1.0) - math.nan,
+        ValueError,
+        "the operand must be a finite number (float64), got nan",
+    ),
+    (
+        lambda: Value(1.0) ** "2",
+        TypeError,
+        "the exponent must be a real number, got str: '2'",
+    ),
+    (lambda: Value(1.0, label=3), TypeError, "label must be a str, got int: 3"),
+    # Ops: the op and its operands, then which input and why.
+    (
+        lambda: Value(1.0) * _hand_set(math.nan),
+        OpError,
+        "mul(1.0, nan): input 2 is nan" + BY_HAND,
+    ),
+    (
+        lambda: _hand_set(math.inf) + Value(2.0),
+        OpError,
+        "add(inf, 2.0): input 1 is inf" + BY_HAND,
+    ),
+    (lambda: _hand_set(-math.inf).exp(), OpError, "exp(-inf): the input is -inf" + BY_HAND),
+    (lambda: _hand_set("x").relu(), OpError, "relu('x'): the input is a str" + BY_HAND),
+    (
+        lambda: _hand_set(HUGE) * 2.0,
+        OpError,
+        f"mul({HUGE}, 2.0): input 1 is an int beyond float64's range" + BY_HAND,
+    ),
+    (lambda: Value(2.0) / 0.0, OpError, "div(2.0, 0.0): input 2 outside the domain x != 0"),
+    (lambda: Value(-1.0).log(), OpError, "log(-1.0): outside the domain 0 < x"),
+    (lambda: Value(-1.0) ** 0.5, OpError, "pow(-1.0, 0.5): outside the domain 0 < x"),
+    (
+        lambda: Value(1e200) * 1e200,
+        OpError,
+        "mul(1e+200, 1e+200): the value or a derivative overflows float64",
+    ),
+    (
+        lambda: Value(1000.0).exp(),
+        OpError,
+        "exp(1000.0): the value or a derivative overflows float64",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), CALLS)
+def test_each_error_says_what_is_wrong(call, error, message):
+    with pytest.raises(error) as raised:
+        call()
+    assert type(raised.value) is error
+    assert str(raised.value) == message
+
+
+def test_an_op_error_keeps_the_op_operands_and_reason_as_attributes():
+    with pytest.raises(OpError) as raised:
+        Value(2.0) / 0.0
+    assert (raised.value.op, raised.value.operands) == ("div", (2.0, 0.0))
+    assert raised.value.reason == "input 2 outside the domain x != 0"
+
+
+def test_backward_names_the_node_whose_grad_overflows():
+    x = Value(1.0)
+    y = x * 1e308
+    y.backward()  # x.grad = 1e308; a second pass would make it inf
+    with pytest.raises(OpError) as raised:
+        y.backward()
+    assert str(raised.value) == (
+        "backward(1e+308): adding to the grad of Value(data=1.0, grad=1e+308) overflows"
+    )
+    # The node named is the one that overflows, not the first one looked at (a, here).
+    a, b = Value(2.0), Value(3.0)
+    z = a * b + b
+    b.grad = 1.7e308
+    with pytest.raises(OpError) as raised:
+        z.backward(1e307)  # adds 3e307 to a's grad (fine) and 3e307 to b's (beyond 1.8e308)
+    assert str(raised.value) == (
+        "backward(9.0): adding to the grad of Value(data=3.0, grad=1.7e+308) overflows"
+    )
+    assert (a.grad, b.grad, z.grad) == (0.0, 1.7e308, 0.0)  # nothing was added
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [(math.nan, "is nan"), ("abc", "is a str"), (HUGE, "is an int beyond float64's range")],
+)
+def test_backward_and_a_nodes_backward_name_a_grad_set_by_hand(bad, problem):
+    x = Value(1.0)
+    y = x * 2.0
+    x.grad = bad
+    with pytest.raises(OpError) as raised:
+        y.backward()
+    assert str(raised.value) == (
+        f"backward(2.0): the grad of {x!r} {problem}: .grad was set by hand"
+    )
+    with pytest.raises(OpError) as raised:
+        y._backward()
+    assert str(raised.value) == f"_backward(2.0): the grad of {x!r} {problem}: set by hand"
+
+
+def test_a_nodes_backward_names_an_overflow():
+    x = Value(1.0)
+    y = x * 1e308
+    x.grad = 1e308
+    y.grad = 1.0
+    with pytest.raises(OpError) as raised:
+        y._backward()
+    assert str(raised.value) == f"_backward(1e+308): an input's grad overflows at {y!r}"
+    assert x.grad == 1e308  # nothing was added
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    """Register ops for one test: the registry and Value's methods are restored after it."""
+    monkeypatch.setattr(micrograd.engine, "OPS", dict(micrograd.engine.OPS))
+    methods = set(vars(Value))
+    yield
+    for name in set(vars(Value)) - methods:
+        delattr(Value, name)
+
+
+def test_an_op_returning_the_wrong_number_of_partials_is_named(scratch_registry):
+    register(Op("one_short", 1, lambda a: (a, ()), "{}.one_short()", torch="neg"))
+    register(Op("two_short", 2, lambda a, b: (a, (1.0,)), "two_short({}, {})", torch="add"))
+    with pytest.raises(TypeError) as raised:
+        Value(1.0).one_short()
+    assert str(raised.value) == "op 'one_short' returned 0 partials for 1 inputs"
+    with pytest.raises(TypeError) as raised:
+        apply(micrograd.engine.OPS["two_short"], 1.0, 2.0)
+    assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
+
+
+def test_register_adds_a_method_only_for_a_method_spelled_op_not_already_defined(
+    scratch_registry,
+):
+    def double(a):
+        return 2.0 * a, (2.0,)
+
+    register(Op("double", 1, double, "{}.double()", torch="mul"))
+    assert Value(1.5).double().data == 3.0
+    register(Op("twice", 1, double, "twice({})", torch="mul"))
+    assert not hasattr(Value, "twice")  # spelled as a function: no method
+    register(Op("exp2", 1, double, "{}.exp()", torch="mul"))  # spelled as an existing method
+    assert Value(1.0).exp().data == math.e  # exp is still exp
+    with pytest.raises(ValueError, match=re.escape("op 'double' is already registered")):
+        register(Op("double", 1, double, "{}.double()", torch="mul"))
