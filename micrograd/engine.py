@@ -100,7 +100,8 @@ class Value:
         """This node's chain-rule step: add ``partial * self.grad`` to each input's grad."""
         g = self.grad
         try:
-            sums = [p.grad + d * g for p, d in zip(self._parents, self._partials, strict=True)]
+            # One partial per parent (see _node): zip needs no strict=.
+            sums = [p.grad + d * g for p, d in zip(self._parents, self._partials)]  # noqa: B905
             if not all(map(isfinite, sums)):
                 raise OverflowError
         except (TypeError, OverflowError):
@@ -113,7 +114,7 @@ class Value:
             raise OpError(
                 "_backward", (self.data,), f"an input's grad overflows at {self!r}"
             ) from None
-        for p, d in zip(self._parents, self._partials, strict=True):
+        for p, d in zip(self._parents, self._partials):  # noqa: B905
             p.grad += d * g  # the same sums, in order: a node may be an input twice (a * a)
 
     def _refuse_backward(self, fn: object) -> None:
@@ -345,7 +346,7 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
             )
         # A sum of finite numbers is finite unless it overflows: then look at each one.
         if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
-            raise _op_error(op, xs, params, "")
+            raise _op_error(op, xs, params)
     except (ArithmeticError, ValueError, TypeError) as e:
         raise _failure(op, xs, params, e) from None
     out = _new(Value)
@@ -367,7 +368,7 @@ def unary_node(op: Op, a: Value) -> Value:
         # can hold one). A sum of finite numbers is finite unless it overflows: then look closer.
         s = x + y + partials[0]
         if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):  # inf or nan
-            raise _op_error(op, [x], (), "")
+            raise _op_error(op, [x], ())
     except (ArithmeticError, ValueError, TypeError) as e:
         raise _failure(op, [x], (), e) from None
     out = _new(Value)
@@ -384,7 +385,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
             raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
         s = x + z + y + partials[0] + partials[1]
         if s - s and not all(map(isfinite, (x, z, y, *partials))):
-            raise _op_error(op, [x, z], (), "")
+            raise _op_error(op, [x, z], ())
     except (ArithmeticError, ValueError, TypeError) as e:
         raise _failure(op, [x, z], (), e) from None
     out = _new(Value)
@@ -402,7 +403,7 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
         # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
         # products inf or nan (inf * 0 is nan): a finite y is enough.
         if y - y:
-            raise _op_error(OPS["dot"], [*a_data, *b_data], (), "")
+            raise _op_error(OPS["dot"], [*a_data, *b_data], ())
     except (ArithmeticError, TypeError) as e:
         raise _failure(OPS["dot"], [*a_data, *b_data], (), e) from None
     out = _new(Value)
@@ -484,7 +485,7 @@ def _failure(op: Op, xs: list[float], params: tuple[float, ...], e: Exception) -
     return _op_error(op, xs, params, str(e))
 
 
-def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str) -> OpError:
+def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str = "") -> OpError:
     for i, x in enumerate(xs):
         problem = _not_a_finite_float(x)
         if problem:  # only .data assigned by hand can hold one

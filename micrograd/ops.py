@@ -56,7 +56,9 @@ class Op:
     domain: tuple[Domain, ...] | Callable[..., tuple[Domain, ...]] = ()  # per input; () = REAL
     symbol: str | Callable[..., str] = ""  # the node's op as the lecture and 0.1.0 print it
     kinks: Mapping[float, float] = field(default_factory=dict)  # x -> d out/dx there (PyTorch's)
-    torch: str | Callable[..., Any] = ""  # name in torch, or f(torch, *tensors, *params)
+    # name in torch, or f(torch, *tensors, *params); a callable domain, symbol or torch is
+    # shown in the op table by its docstring
+    torch: str | Callable[..., Any] = ""
     mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
     params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
     commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
@@ -135,13 +137,14 @@ def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[floa
 
 
 def _torch_dot(torch: Any, *ab: Any) -> Any:
+    """torch.dot"""
     n = len(ab) // 2
     return torch.dot(torch.stack(ab[:n]), torch.stack(ab[n:]))
 
 
 def _mp_dot(mp: Any, *ab: Any) -> Any:
     n = len(ab) // 2
-    return mp.fsum(x * y for x, y in zip(ab[:n], ab[n:], strict=True))
+    return mp.fsum(map(mul, ab[:n], ab[n:]))
 
 
 def _mp_sigmoid(mp: Any, a: Any) -> Any:
@@ -169,6 +172,13 @@ OPS = registry(
 # fmt: on
 
 
+class _Name(str):
+    """A param's name that a format's ``{!r}`` writes as the bare name (``x ** n``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def op_table(ops: Mapping[str, Op] = OPS) -> str:
     """The registry as a Markdown table: the op list of the docs."""
     rows = [
@@ -176,18 +186,17 @@ def op_table(ops: Mapping[str, Op] = OPS) -> str:
         "|---|---|---|---|---|---|",
     ]
     for op in ops.values():
-        args = ["x", "y"] if op.arity == VARIADIC else ["x", "y"][: op.arity]
-        names = [type("Param", (), {"__repr__": lambda self, p=p: p})() for p in op.params]
+        args = ["x", "y"][: max(op.arity, 1)]  # a variadic op's inputs: "x" for each
+        names = [_Name(p) for p in op.params]
         spelled = op.syntax.format(*args, *names) if op.arity != VARIADIC else "dot(xs, ys)"
         if callable(op.domain):
-            domain = " ".join((op.domain.__doc__ or "").split())
+            domain = " ".join((op.domain.__doc__ or "-").split())
         else:
-            domain = "; ".join(
-                str(d).replace("x", a) for a, d in zip(args, op.domains(), strict=False)
-            )
+            domain = "; ".join(str(d).replace("x", args[i]) for i, d in enumerate(op.domains()))
         kinks = ", ".join(f"x = {k:g}: {d:g}" for k, d in op.kinks.items()) or "-"
         symbol = op.symbol.__doc__ if callable(op.symbol) else op.symbol
-        torch = f"`torch.{op.torch}`" if isinstance(op.torch, str) else "`torch.dot`"
+        torch = op.torch.__doc__ if callable(op.torch) else f"torch.{op.torch}"
+        torch = f"`{torch}`" if torch else "-"
         rows.append(f"| {op.name} | `{spelled}` | `{symbol}` | {domain} | {kinks} | {torch} |")
     return "\n".join(rows)
 

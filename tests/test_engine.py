@@ -372,3 +372,51 @@ def test_grad_set_by_hand_to_a_non_number_is_named_by_backward(bad):
     y.grad = bad
     with pytest.raises(OpError, match=r"the grad of .* set by hand"):
         y._backward()
+
+
+def _every_constructor(x: Value) -> list[Value]:
+    """A node from each way the engine makes one."""
+    from micrograd import OPS, apply
+
+    layer = Layer(2, 2, rng=random.Random(0))
+    return [
+        x + 2.0,  # a binary op and a constant leaf
+        2.0 - x,
+        x.relu(),  # a unary op
+        x**2,  # an op with a param
+        x**x,
+        apply(OPS["exp"], x),  # the generic path
+        dot([x, 2.0], [3.0, x]),
+        *layer([x, 1.0]),  # dot nodes made by a Layer, with their activation
+        *layer([x, 1.0])[0]._prev,
+        Value(3.0, label="c"),
+    ]
+
+
+def test_every_new_node_starts_with_grad_zero_and_no_label():
+    x = Value(0.5)
+    for node in _every_constructor(x):
+        nodes = [node, *node._prev]
+        assert [v.grad for v in nodes] == [0.0] * len(nodes), node
+        assert all(v.label in ("", "c") for v in nodes), node
+
+
+def test_constants_get_gradients_like_any_leaf():
+    x = Value(2.0)
+    y = x * 3.0
+    [three] = y._prev - {x}
+    assert (three.data, three.grad) == (3.0, 0.0)
+    y.backward()
+    assert (x.grad, three.grad) == (3.0, 2.0)  # dy/dc = x
+
+
+def test_a_nodes_backward_adds_to_the_grads_already_there():
+    x = Value(2.0)
+    y = x * 3.0
+    x.grad, y.grad = 1.0, 2.0
+    y._backward()
+    assert x.grad == 1.0 + 3.0 * 2.0
+    z = x * x  # one input twice: both partials are added
+    z.grad = 1.0
+    z._backward()
+    assert x.grad == 7.0 + 2.0 + 2.0

@@ -10,8 +10,9 @@ import re
 import pytest
 
 import micrograd.engine
-from micrograd import OPS, OpError, Value, apply
+from micrograd import OPS, OpError, Value, apply, dot
 from micrograd.engine import register
+from micrograd.nn import Neuron
 from micrograd.ops import Op
 
 
@@ -19,6 +20,22 @@ def _hand_set(data: object) -> Value:
     v = Value(1.0)
     v.data = data  # what only an assignment by hand can do
     return v
+
+
+def _neuron_with_weight(data: object) -> Neuron:
+    neuron = Neuron(1, activation="linear")
+    neuron.w[0].data = data  # bias 0; its node is dot(w, b, x, 1)
+    return neuron
+
+
+def _assign_backward() -> None:
+    Value(1.0)._backward = lambda: None
+
+
+NO_CLOSURES = (
+    "micrograd's ops are declared in its registry, micrograd/ops.py (README: 'Add an op in one "
+    "table row')"
+)
 
 
 BY_HAND = ": a Value's .data was set to a non-finite number or a non-number by hand"
@@ -78,6 +95,49 @@ CALLS = [
         lambda: apply(OPS["dot"], Value(1.0), Value(2.0), Value(3.0), None),
         TypeError,
         "apply: dot's input 4 must be a real number, got NoneType: None",
+    ),
+    # dot, by hand or in a Neuron: which list, which element.
+    (lambda: dot([1.0], "x"), TypeError, "dot: b must be a list of numbers or Values, got str"),
+    (lambda: dot(3, [1.0]), TypeError, "dot: a must be a list of numbers or Values, got int"),
+    (
+        lambda: dot([1.0, "x"], [1.0, 2.0]),
+        TypeError,
+        "dot: a[1] must be a real number, got str: 'x'",
+    ),
+    (
+        lambda: dot([1.0], [None]),
+        TypeError,
+        "dot: b[0] must be a real number, got NoneType: None",
+    ),
+    (
+        lambda: dot([1e200], [1e200]),
+        OpError,
+        "dot(1e+200, 1e+200): the value or a derivative overflows float64",
+    ),
+    (
+        lambda: _neuron_with_weight(1e200)([1e200]),
+        OpError,
+        "dot(1e+200, 0.0, 1e+200, 1.0): the value or a derivative overflows float64",
+    ),
+    (
+        lambda: _neuron_with_weight("abc")([2.0]),
+        OpError,
+        "dot('abc', 0.0, 2.0, 1.0): input 1 is a str" + BY_HAND,
+    ),
+    # What micrograd 0.1.0 allowed and the registry replaces.
+    (
+        lambda: Value(1.0, (Value(2.0),), "+"),
+        TypeError,
+        "Value(data, _children, _op) cannot build an op node by hand: "
+        + NO_CLOSURES
+        + "; build nodes with the ops themselves (a + b, a.tanh(), ...)",
+    ),
+    (
+        _assign_backward,
+        TypeError,
+        "micrograd does not take a _backward closure: an op's value and local derivatives "
+        "are declared once in its registry, micrograd/ops.py (README: 'Add an op in one table "
+        "row'); node._backward() then does that node's chain-rule step",
     ),
     # Value(...) and operands.
     (
@@ -190,15 +250,18 @@ def test_backward_and_a_nodes_backward_name_a_grad_set_by_hand(bad, problem):
     assert str(raised.value) == f"_backward(2.0): the grad of {x!r} {problem}: set by hand"
 
 
-def test_a_nodes_backward_names_an_overflow():
+@pytest.mark.parametrize(
+    ("x_grad", "y_grad"),
+    [(1.7e308, 1e4), (0.0, 1e5)],  # the sum overflows; the product d * g alone overflows
+)
+def test_a_nodes_backward_names_an_overflow(x_grad, y_grad):
     x = Value(1.0)
-    y = x * 1e308
-    x.grad = 1e308
-    y.grad = 1.0
+    y = x * 1e304
+    x.grad, y.grad = x_grad, y_grad
     with pytest.raises(OpError) as raised:
         y._backward()
-    assert str(raised.value) == f"_backward(1e+308): an input's grad overflows at {y!r}"
-    assert x.grad == 1e308  # nothing was added
+    assert str(raised.value) == f"_backward(1e+304): an input's grad overflows at {y!r}"
+    assert x.grad == x_grad  # nothing was added
 
 
 @pytest.fixture

@@ -196,3 +196,33 @@ def test_registry_keeps_the_ops_it_is_given():
     table = registry(OPS["neg"], OPS["exp"])
     assert table["neg"] is OPS["neg"]
     assert table["exp"] is OPS["exp"]
+
+
+def test_domains_contain_what_they_print():
+    d = Domain(lo=-1.0, hi=1.0, holes=(0.0,))
+    assert [x in d for x in (-1.0, -0.5, 0.0, 0.5, 1.0)] == [False, True, False, True, False]
+    closed = Domain(lo=0.0, closed=True)
+    assert 0.0 in closed
+    assert -1e-300 not in closed
+
+
+def test_op_table_shows_an_op_it_was_not_written_for():
+    def clip(a, lo):
+        return min(max(a, lo), 1.0), (1.0 if lo < a < 1.0 else 0.0,)
+
+    def undocumented(lo):
+        return (Domain(),)
+
+    op = Op(
+        "clip",
+        1,
+        clip,
+        "{}.clip({!r})",
+        domain=undocumented,
+        symbol="clip",
+        kinks={-1.0: 0.0, 1.0: 0.0},
+        torch=lambda torch, a, lo: torch.clamp(a, lo, 1.0),
+        params={"lo": (-1.0,)},
+    )
+    row = micrograd.ops.op_table({"clip": op}).splitlines()[2]
+    assert row == "| clip | `x.clip(lo)` | `clip` | - | x = -1: 0, x = 1: 0 | - |"
