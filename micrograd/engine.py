@@ -241,7 +241,7 @@ def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
         if problem:
             return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
     # Every grad is a finite float: the first sum that is not finite overflows.
-    v = next(v for v in nodes if not isfinite(v.grad + v._g))  # type: ignore[operator]
+    v = next((v for v in nodes if not isfinite(v.grad + v._g)), root)  # type: ignore[operator]
     return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
 
 
@@ -274,7 +274,8 @@ def _topological(root: Value) -> list[Value]:
                     order.append(p)  # a leaf is done as soon as it is reached
             else:
                 stack.pop()
-                order.append(nodes.pop())
+                order.append(nodes[-1])  # then off the stack: an interrupt here leaves it
+                del nodes[-1]  # in a list that the handler below resets
     except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
         for v in order:
             v._g = None
@@ -396,8 +397,13 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
 
 def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]) -> Value:
     """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
-    reads its inputs once for all of its neurons."""
+    reads its inputs once for all of its neurons. ValueError when the lengths differ (a Neuron
+    of another size put into a Layer by hand)."""
     a_data = [v.data for v in a]
+    if len(a_data) != len(b_data):
+        raise ValueError(
+            f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b_data)}"
+        )
     try:
         y, partials = dot_parts(a_data, b_data)
         # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
@@ -520,7 +526,7 @@ def _not_a_finite_float(x: object) -> str:
 
 def _a(noun: str) -> str:
     """The noun with its indefinite article: "a str", "an int"."""
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+    return f"{'an' if noun[0].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _add_method(op: Op) -> None:

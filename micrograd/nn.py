@@ -19,6 +19,7 @@ from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
+_ACTIVATION_OPS = {"relu": OPS["relu"], "tanh": OPS["tanh"], "linear": None}
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
 
 
@@ -53,8 +54,6 @@ class Neuron(Module):
         rng = random if rng is None else _check_rng(rng)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        # The activation's registry entry, applied as Value.relu() applies it (one call less).
-        self._act = None if self.activation == "linear" else OPS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         xs = (*_values(x, len(self.w), "Neuron"), Value(1.0))
@@ -65,7 +64,10 @@ class Neuron(Module):
         followed by the constant 1 (which a Layer shares between its neurons), as Values of the
         right number, and x1_data their data."""
         act = dot_node((*self.w, self.b), x1, x1_data)
-        return act if self._act is None else unary_node(self._act, act)
+        # The activation's registry entry, applied as Value.relu() applies it (one call less);
+        # looked up by name, so a Neuron holds no function and pickles.
+        op = _ACTIVATION_OPS[self.activation]
+        return act if op is None else unary_node(op, act)
 
     @property
     def nonlin(self) -> bool:
@@ -157,14 +159,16 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out: Value | list[Value] = _values(x, len(self.layers[0].neurons[0].w), "MLP")  # type: ignore[assignment]
+        checked = True  # out holds Values only: the inputs as checked, or a Layer's outputs
         for layer in self.layers:
-            xs = out if isinstance(out, list | tuple) else (out,)
-            # A layer's outputs are Values: only their number needs checking (layers may be
-            # replaced by hand), and layer(xs) does that, and names the problem.
-            if type(layer) is Layer and len(xs) == len(layer.neurons[0].w):
+            xs = out if isinstance(out, list | tuple) else [out]
+            # Layers may be replaced by hand: anything but a Layer on checked Values of the
+            # right number goes through layer(xs), which checks and names the problem.
+            if checked and type(layer) is Layer and len(xs) == len(layer.neurons[0].w):
                 out = layer._apply(xs)
             else:
                 out = layer(xs)
+                checked = type(layer) is Layer
         return out
 
     def parameters(self) -> list[Value]:

@@ -179,6 +179,12 @@ class _Name(str):
         return str(self)
 
 
+def _shown(field: str | Callable[..., Any], prefix: str = "") -> str:
+    """A table cell for a name or a callable (by its docstring), as code; "-" if none."""
+    text = field.__doc__ if callable(field) else field and prefix + field
+    return f"`{text}`" if text else "-"
+
+
 def op_table(ops: Mapping[str, Op] = OPS) -> str:
     """The registry as a Markdown table: the op list of the docs."""
     rows = [
@@ -194,10 +200,8 @@ def op_table(ops: Mapping[str, Op] = OPS) -> str:
         else:
             domain = "; ".join(str(d).replace("x", args[i]) for i, d in enumerate(op.domains()))
         kinks = ", ".join(f"x = {k:g}: {d:g}" for k, d in op.kinks.items()) or "-"
-        symbol = op.symbol.__doc__ if callable(op.symbol) else op.symbol
-        torch = op.torch.__doc__ if callable(op.torch) else f"torch.{op.torch}"
-        torch = f"`{torch}`" if torch else "-"
-        rows.append(f"| {op.name} | `{spelled}` | `{symbol}` | {domain} | {kinks} | {torch} |")
+        symbol, torch = (_shown(op.symbol), _shown(op.torch, "torch."))
+        rows.append(f"| {op.name} | `{spelled}` | {symbol} | {domain} | {kinks} | {torch} |")
     return "\n".join(rows)
 
 

@@ -261,3 +261,45 @@ def test_training_fits_xor():
         losses.append(loss.data)
     assert losses[-1] < 0.05 < losses[0]
     assert all(math.copysign(1, model(x).data) == y for x, y in data)
+
+
+X = [0.5, -1.5]
+
+
+def test_a_model_pickles_and_computes_the_same_after():
+    import pickle
+
+    model = MLP(2, [3, 3, 1], activation="tanh", seed=0)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy(X).data == model(X).data
+
+
+class _Halve:
+    """A layer written by hand: plain floats out, whatever comes in."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, x):
+        self.seen.append(x)
+        return [x[0].data / 2, x[0].data / 2]  # one input in, two numbers out
+
+    def parameters(self):
+        return []
+
+
+def test_a_layer_replaced_by_hand_gets_a_list_and_may_return_numbers():
+    model = MLP(2, [1, 2, 1], seed=0)
+    model.layers[1] = halve = _Halve()
+    out = model(X)  # 1 -> halve -> 2 floats -> Layer(2, 1), which turns them into Values
+    assert isinstance(halve.seen[0], list)  # as a Layer's one output reaches the next layer
+    hidden = max(model.layers[0](X).data, 0.0)  # relu
+    w, b = model.layers[2].neurons[0].w, model.layers[2].neurons[0].b
+    assert out.data == pytest.approx(w[0].data * hidden / 2 + w[1].data * hidden / 2 + b.data)
+
+
+def test_a_neuron_of_another_size_in_a_layer_is_refused():
+    layer = Layer(2, 2, rng=random.Random(0))
+    layer.neurons[1] = Neuron(3, rng=random.Random(0))  # 3 weights on 2 inputs
+    with pytest.raises(ValueError, match="equal, non-zero length: 4, 3"):
+        layer(X)

@@ -201,9 +201,8 @@ def test_registry_keeps_the_ops_it_is_given():
 def test_domains_contain_what_they_print():
     d = Domain(lo=-1.0, hi=1.0, holes=(0.0,))
     assert [x in d for x in (-1.0, -0.5, 0.0, 0.5, 1.0)] == [False, True, False, True, False]
-    closed = Domain(lo=0.0, closed=True)
-    assert 0.0 in closed
-    assert -1e-300 not in closed
+    closed = Domain(lo=0.0, hi=1.0, closed=True)  # closed at its lower end only
+    assert [x in closed for x in (-1e-300, 0.0, 0.5, 1.0)] == [False, True, True, False]
 
 
 def test_op_table_shows_an_op_it_was_not_written_for():
@@ -226,3 +225,16 @@ def test_op_table_shows_an_op_it_was_not_written_for():
     )
     row = micrograd.ops.op_table({"clip": op}).splitlines()[2]
     assert row == "| clip | `x.clip(lo)` | `clip` | - | x = -1: 0, x = 1: 0 | - |"
+
+
+def test_op_table_shows_a_dash_for_what_an_op_does_not_declare():
+    def unnamed(n):
+        return f"**{n}"
+
+    op = Op("bare", 1, lambda a: (a, (1.0,)), "bare({})")
+    named = Op("named", 1, lambda a: (a, (1.0,)), "named({})", symbol=unnamed, torch="abs")
+    rows = micrograd.ops.op_table({"bare": op, "named": named}).splitlines()[2:]
+    assert rows == [
+        "| bare | `bare(x)` | - | any finite x | - | - |",
+        "| named | `named(x)` | - | any finite x | - | `torch.abs` |",
+    ]
