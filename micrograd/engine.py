@@ -183,12 +183,11 @@ class Value:
         Each call adds once: k calls add exactly k times the gradient to every node. A
         gradient or a grad that would overflow raises OpError and leaves every grad unchanged.
         """
-        seed = _as_float(gradient, "gradient")
-        order = _topological(self)  # sets _g = 0.0 on each node it lists
+        self._g = _as_float(gradient, "gradient")  # marks self as reached, too
+        order = _topological(self)  # sets _g = 0.0 on each other node it lists
         # A try block costs nothing in 3.11 until it raises: any failure (OpError,
         # KeyboardInterrupt ...) resets every _g; success resets each _g as it commits.
         try:
-            self._g = seed
             # _g collects this pass alone; grad changes only once the whole pass has succeeded.
             # NOTE: a zero gradient or a zero partial adds exactly 0: skipping it changes nothing.
             for v in reversed(order):
@@ -254,10 +253,10 @@ _NOT_A_NUMBER = (
 
 def _topological(root: Value) -> list[Value]:
     """Every node that root's gradient reaches through non-zero partials, each after all of its
-    inputs, with ``_g`` set to 0.0; no recursion. (Nodes reached only through zero partials
-    would get exactly zero: they are left out.)"""
+    inputs, root last, with ``_g`` set to 0.0 but root's (which the caller has set, to anything
+    but None); no recursion. (Nodes reached only through zero partials would get exactly zero:
+    they are left out.)"""
     order: list[Value] = []
-    root._g = 0.0
     # compress(parents, partials): the parents through non-zero partials, filtered in C. Two
     # stacks, the nodes being visited and their edges left, in step: no tuple per node.
     nodes = [root]
@@ -274,15 +273,24 @@ def _topological(root: Value) -> list[Value]:
                     order.append(p)  # a leaf is done as soon as it is reached
             else:
                 stack.pop()
-                order.append(nodes[-1])  # then off the stack: an interrupt here leaves it
-                del nodes[-1]  # in a list that the handler below resets
+                order.append(nodes.pop())
     except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
-        for v in order:
-            v._g = None
-        for v in nodes:
-            v._g = None
+        _unmark(root)
         raise
     return order
+
+
+def _unmark(root: Value) -> None:
+    """Set ``_g`` back to None on root and every node marked from it, wherever a pass stopped:
+    a node is marked only from a marked node, so the marked ones are reached through marked
+    ones."""
+    root._g = None
+    stack = [root]
+    while stack:
+        for p in stack.pop()._parents:
+            if p._g is not None:
+                p._g = None
+                stack.append(p)
 
 
 def register(op: Op) -> Op:
@@ -302,7 +310,7 @@ def apply(op: Op, *args: Value | float, params: tuple[float, ...] = ()) -> Value
     """
     try:
         if op.arity == VARIADIC and (not args or len(args) % 2):  # else paired up wrongly
-            raise TypeError("odd")  # named by _misapplied
+            raise TypeError  # named by _misapplied
         return _node(op, tuple(a if isinstance(a, Value) else Value(a) for a in args), params)
     except (TypeError, ValueError, AttributeError, OverflowError) as e:
         raise (_misapplied(op, args, params) or e) from None
@@ -327,7 +335,7 @@ def _misapplied(op: object, args: tuple[object, ...], params: object) -> Excepti
         want = "an even, non-zero number of" if op.arity == VARIADIC else str(op.arity)
         return TypeError(f"apply: {op.name} takes {want} inputs, got {n}")
     try:
-        for name, p in zip(op.params, params, strict=True):
+        for name, p in zip(op.params, params):  # noqa: B905 (equal lengths: checked above)
             _as_float(p, f"apply: {op.name}'s param {name}")
         for i, a in enumerate(args):
             if not isinstance(a, Value):
@@ -503,9 +511,8 @@ def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str = 
                 "non-number by hand",
             )
     domains = op.domains(*params)
-    for i, (x, d) in enumerate(
-        zip(xs, domains * len(xs) if op.arity == VARIADIC else domains, strict=True)
-    ):
+    # A domain per input (the registry's tests check it), one for all of a variadic op's.
+    for i, (x, d) in enumerate(zip(xs, domains * len(xs) if op.arity == VARIADIC else domains)):  # noqa: B905
         if x not in d:
             where = f"input {i + 1} " if len(xs) > 1 else ""
             return OpError(op.name, (*xs, *params), f"{where}outside the domain {d}")

@@ -420,3 +420,48 @@ def test_a_nodes_backward_adds_to_the_grads_already_there():
     z.grad = 1.0
     z._backward()
     assert x.grad == 7.0 + 2.0 + 2.0
+
+
+class _Interrupting(Value):
+    """A leaf whose inputs cannot be read while armed: a Ctrl-C in the middle of a pass."""
+
+    __slots__ = ()
+    armed = False
+
+    @property
+    def _parents(self):
+        if _Interrupting.armed:
+            _Interrupting.armed = False  # one Ctrl-C
+            raise KeyboardInterrupt
+        return ()
+
+    @_parents.setter
+    def _parents(self, value):
+        pass
+
+
+def _marks(root: Value) -> set:
+    seen, stack = {root}, [root]
+    while stack:
+        for p in stack.pop()._prev:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return {v._g for v in seen}
+
+
+def test_an_interrupted_backward_leaves_the_graph_as_it_was():
+    x, trap = Value(2.0), _Interrupting(3.0)
+    y = ((x * x).tanh() + x * trap).relu() * x
+    _Interrupting.armed = True
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            y.backward()
+    finally:
+        _Interrupting.armed = False
+    assert _marks(y) == {None}  # no node left marked as reached
+    assert (x.grad, trap.grad) == (0.0, 0.0)
+    y.backward()  # and the next pass reaches every node
+    t = math.tanh(4.0)
+    assert x.grad == pytest.approx(y.data / 2.0 + 2.0 * ((1 - t * t) * 4.0 + 3.0), rel=1e-15)
+    assert trap.grad == pytest.approx(4.0, rel=1e-15)

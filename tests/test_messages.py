@@ -139,6 +139,25 @@ CALLS = [
         "are declared once in its registry, micrograd/ops.py (README: 'Add an op in one table "
         "row'); node._backward() then does that node's chain-rule step",
     ),
+    (
+        lambda: Value(1.0, (Value(2.0),)),  # children alone, or an op alone: refused as well
+        TypeError,
+        "Value(data, _children, _op) cannot build an op node by hand: "
+        + NO_CLOSURES
+        + "; build nodes with the ops themselves (a + b, a.tanh(), ...)",
+    ),
+    (
+        lambda: Value(1.0, _op="+"),
+        TypeError,
+        "Value(data, _children, _op) cannot build an op node by hand: "
+        + NO_CLOSURES
+        + "; build nodes with the ops themselves (a + b, a.tanh(), ...)",
+    ),
+    (
+        lambda: Value(1.0).backward(math.nan),
+        ValueError,
+        "gradient must be a finite number (float64), got nan",
+    ),
     # Value(...) and operands.
     (
         lambda: Value(HUGE),
@@ -283,6 +302,26 @@ def test_an_op_returning_the_wrong_number_of_partials_is_named(scratch_registry)
     with pytest.raises(TypeError) as raised:
         apply(micrograd.engine.OPS["two_short"], 1.0, 2.0)
     assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
+    # An operator's op, through the engine's two-input path.
+    micrograd.engine.OPS["mul"] = micrograd.engine.OPS["two_short"]
+    with pytest.raises(TypeError) as raised:
+        Value(1.0) * 2.0
+    assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
+
+
+def test_apply_names_every_param_an_op_takes(scratch_registry):
+    clip = register(
+        Op(
+            "clip",
+            1,
+            lambda a, lo, hi: (min(max(a, lo), hi), (1.0,)),
+            "clip({}, {!r}, {!r})",
+            params={"lo": (0.0,), "hi": (1.0,)},
+        )
+    )
+    with pytest.raises(TypeError) as raised:
+        apply(clip, 1.0, params=(0.0,))
+    assert str(raised.value) == "apply: clip takes 2 params (lo, hi), got (0.0,)"
 
 
 def test_register_adds_a_method_only_for_a_method_spelled_op_not_already_defined(
