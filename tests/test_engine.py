@@ -465,3 +465,11 @@ def test_an_interrupted_backward_leaves_the_graph_as_it_was():
     t = math.tanh(4.0)
     assert x.grad == pytest.approx(y.data / 2.0 + 2.0 * ((1 - t * t) * 4.0 + 3.0), rel=1e-15)
     assert trap.grad == pytest.approx(4.0, rel=1e-15)
+
+
+def test_grads_whose_sum_exceeds_float64_are_not_an_overflow():
+    # Each grad is finite; only their total would not be: backward must not refuse the pass.
+    a, b = Value(1.0), Value(2.0)
+    a.grad = b.grad = 1e308
+    (a + b).backward()
+    assert (a.grad, b.grad) == (1e308 + 1.0, 1e308 + 1.0)

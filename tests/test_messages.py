@@ -339,3 +339,16 @@ def test_register_adds_a_method_only_for_a_method_spelled_op_not_already_defined
     assert Value.zero_grad is zero_grad
     with pytest.raises(ValueError, match=re.escape("op 'double' is already registered")):
         register(Op("double", 1, double, "{}.double()", torch="mul"))
+
+
+def test_a_variadic_ops_error_names_the_input_outside_its_domain(scratch_registry):
+    from micrograd.ops import POSITIVE, VARIADIC
+
+    def log_dot(*ab):
+        n = len(ab) // 2
+        return sum(math.log(a) * b for a, b in zip(ab[:n], ab[n:], strict=True)), ab
+
+    op = register(Op("log_dot", VARIADIC, log_dot, "log_dot({}, {})", domain=(POSITIVE,)))
+    with pytest.raises(OpError) as raised:
+        apply(op, 1.0, -1.0, 2.0, 3.0)  # log(-1.0): its second input
+    assert str(raised.value) == "log_dot(1.0, -1.0, 2.0, 3.0): input 2 outside the domain 0 < x"
