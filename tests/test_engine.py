@@ -473,3 +473,30 @@ def test_grads_whose_sum_exceeds_float64_are_not_an_overflow():
     a.grad = b.grad = 1e308
     (a + b).backward()
     assert (a.grad, b.grad) == (1e308 + 1.0, 1e308 + 1.0)
+
+
+def _bytes_per_node(make, n=20_000):
+    """Memory held per node made by make(x), as tracemalloc counts it. Many nodes, so that the
+    interpreter's free lists of small tuples (a few thousand, not traced) weigh little."""
+    import tracemalloc
+
+    x = Value(0.5)
+    make(x)
+    tracemalloc.start()
+    nodes = [make(x) for _ in range(n)]
+    used = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del nodes
+    return used / n
+
+
+def test_a_node_pays_for_a_label_or_params_only_when_it_has_them():
+    from micrograd import OPS, apply
+
+    # A leaf: the object alone (80 B: six slots and the headers) and its list entry (8 B);
+    # a tuple (op, params, label) would add 56 B.
+    assert _bytes_per_node(lambda x: Value(0.5)) <= 96
+    assert _bytes_per_node(lambda x: Value(0.5, label="a")) >= 88 + 48
+    # An op node made by apply() holds what the method's node holds (within 16 B: free lists).
+    by_apply = _bytes_per_node(lambda x: apply(OPS["exp"], x))
+    assert by_apply <= _bytes_per_node(lambda x: x.exp()) + 16
