@@ -216,8 +216,7 @@ class Value:
                 v.grad = x
                 v._g = None
         except BaseException:
-            for v in order:
-                v._g = None
+            _unmark(self)
             raise
 
     def zero_grad(self) -> None:
@@ -409,9 +408,7 @@ def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]
     of another size put into a Layer by hand)."""
     a_data = [v.data for v in a]
     if len(a_data) != len(b_data):
-        raise ValueError(
-            f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b_data)}"
-        )
+        raise _unequal(a, b_data)
     try:
         y, partials = dot_parts(a_data, b_data)
         # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
@@ -436,9 +433,7 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
                 f"dot: {name} must be a list of numbers or Values, got {type(xs).__name__}"
             )
     if len(a) != len(b) or not a:
-        raise ValueError(
-            f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b)}"
-        )
+        raise _unequal(a, b)
     try:
         parents = tuple([v if isinstance(v, Value) else Value(v) for v in (*a, *b)])
     except (TypeError, ValueError):
@@ -448,6 +443,10 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
                     _as_float(v, f"dot: {name}[{i}]")
         raise
     return _node(OPS["dot"], parents)
+
+
+def _unequal(a: Sequence[object], b: Sequence[object]) -> ValueError:
+    return ValueError(f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b)}")
 
 
 _new = object.__new__

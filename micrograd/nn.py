@@ -103,11 +103,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        return self._apply(_values(x, len(self.neurons[0].w), "Layer"))
-
-    def _apply(self, x: Sequence[Value]) -> Value | list[Value]:
-        """The layer on inputs already checked: Values, as many as the layer takes."""
-        xs = (*x, constant(1.0))
+        xs = (*_values(x, len(self.neurons[0].w), "Layer"), constant(1.0))
         xs_data = tuple([v.data for v in xs])  # a tuple: dot_parts need not copy it
         out = [n.forward(xs, xs_data) for n in self.neurons]
         return out[0] if len(out) == 1 else out
@@ -159,16 +155,8 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         out: Value | list[Value] = _values(x, len(self.layers[0].neurons[0].w), "MLP")  # type: ignore[assignment]
-        checked = True  # out holds Values only: the inputs as checked, or a Layer's outputs
         for layer in self.layers:
-            xs = out if isinstance(out, list | tuple) else [out]
-            # Layers may be replaced by hand: anything but a Layer on checked Values of the
-            # right number goes through layer(xs), which checks and names the problem.
-            if checked and type(layer) is Layer and len(xs) == len(layer.neurons[0].w):
-                out = layer._apply(xs)
-            else:
-                out = layer(xs)
-                checked = type(layer) is Layer
+            out = layer(out if isinstance(out, list | tuple) else [out])
         return out
 
     def parameters(self) -> list[Value]:
