@@ -169,16 +169,14 @@ def draw_neuron(
     neuron.b.label = "b"
     xs = (*[Value(x, label=f"x{j}") for j, x in enumerate(point, 1)], Value(1.0, label="1"))
     out = neuron.forward(xs, [v.data for v in xs])
-    if neuron.nonlin:  # out is activation(the dot node)
-        out._parents[0].label = "w.x + b"
     out.label = "out"
     neuron.zero_grad()
     out.backward()
     lines = [
         f"neuron {i + 1} of layer 1 after training, on training point {k + 1} "
         f"(x1 = {point[0]:.3f}, x2 = {point[1]:.3f})",
-        f"out = {neuron.activation}(w1 x1 + w2 x2 + b): one dot node of the weights w1, w2 and "
-        "the bias b with the inputs x1, x2 and the constant 1",
+        f"out = {neuron.activation}(w1 x1 + w2 x2 + b): one node, the activation of the dot "
+        "product of the weights w1, w2 and the bias b with the inputs x1, x2 and the constant 1",
         "grad = d out / d node for this point alone (the neuron's grads zeroed before its backward)",
     ]
     dot = draw_dot(out, format=fmt)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress
+from itertools import compress, repeat
 from math import isfinite
 from numbers import Real
+from operator import mul
 
-from .ops import OPS, VARIADIC, Op, dot_parts
+from .ops import OPS, VARIADIC, Op, dot_parts, dot_then
 
 
 class OpError(ArithmeticError):
@@ -201,9 +202,20 @@ class Value:
                         if d:
                             ps[0]._g += d * g  # type: ignore[operator]
                         continue
+                    ds = v._partials
+                    if len(ps) == 2:  # a binary op: no zip to build either
+                        p, q = ps
+                        d, e = ds
+                        if d:
+                            p._g += d * g  # type: ignore[operator]
+                        if e:
+                            q._g += e * g  # type: ignore[operator]
+                        continue
+                    if not any(ds):  # a neuron whose relu is off: skip its inputs in C
+                        continue
                     # zip without strict=: keyword parsing on every node; the lengths are
                     # equal (see _node).
-                    for p, d in zip(ps, v._partials):  # noqa: B905
+                    for p, d in zip(ps, ds):  # noqa: B905
                         if d:
                             p._g += d * g  # type: ignore[operator]
             try:
@@ -402,25 +414,62 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     return out
 
 
-def dot_node(a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float]) -> Value:
+def dot_node(
+    a: tuple[Value, ...],
+    b: tuple[Value, ...],
+    b_data: Sequence[float],
+    activation: Op | None = None,
+) -> Value:
     """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
-    reads its inputs once for all of its neurons. ValueError when the lengths differ (a Neuron
+    reads its inputs once for all of its neurons. With ``activation`` (a registry entry that
+    ``ops.dot_then`` accepts: relu, tanh ...), ``activation(dot(a, b))`` as one node, whose op
+    is ``dot_then(activation)``: a Neuron's node. ValueError when the lengths differ (a Neuron
     of another size put into a Layer by hand)."""
     a_data = [v.data for v in a]
     if len(a_data) != len(b_data):
         raise _unequal(a, b_data)
+    op = OPS["dot"] if activation is None else _dot_then(activation)
     try:
         y, partials = dot_parts(a_data, b_data)
         # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
         # products inf or nan (inf * 0 is nan): a finite y is enough.
         if y - y:
-            raise _op_error(OPS["dot"], [*a_data, *b_data], ())
-    except (ArithmeticError, TypeError) as e:
-        raise _failure(OPS["dot"], [*a_data, *b_data], (), e) from None
+            raise _op_error(op, [*a_data, *b_data], ())
+        if activation is not None:
+            # What dot_then(activation).f computes, without packing the inputs into arguments.
+            y, (d,) = activation.f(y)
+            if y - y or d - d:  # inf or nan
+                raise OverflowError
+            if d != 1.0:  # relu's 1 keeps dot's partials as they are
+                n = len(partials)
+                partials = _zeros(n) if d == 0.0 else tuple(map(mul, partials, repeat(d, n)))
+                # |d| <= 1 (relu, tanh, sigmoid) keeps finite products finite
+                if (d > 1.0 or d < -1.0) and not all(map(isfinite, partials)):
+                    raise OverflowError
+    except (ArithmeticError, TypeError, ValueError) as e:
+        raise _failure(op, [*a_data, *b_data], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = OPS["dot"], a + b, partials
+    out._origin, out._parents, out._partials = op, a + b, partials
     return out
+
+
+_FUSED: dict[str, tuple[Op, Op]] = {}  # activation's name -> (activation, dot_then(activation))
+_ZEROS: dict[int, tuple[float, ...]] = {}  # n -> n zero partials (a relu that is off)
+
+
+def _dot_then(activation: Op) -> Op:
+    known = _FUSED.get(activation.name)
+    if known is None or known[0] is not activation:
+        known = _FUSED[activation.name] = (activation, dot_then(activation))
+    return known[1]
+
+
+def _zeros(n: int) -> tuple[float, ...]:
+    zeros = _ZEROS.get(n)
+    if zeros is None:
+        zeros = _ZEROS[n] = (0.0,) * n
+    return zeros
 
 
 def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:

@@ -14,7 +14,7 @@ from numbers import Real
 from types import ModuleType
 from typing import Literal
 
-from .engine import Value, constant, dot, dot_node, unary_node
+from .engine import Value, constant, dot, dot_node
 from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
@@ -60,14 +60,12 @@ class Neuron(Module):
         return self.forward(xs, tuple([v.data for v in xs]))
 
     def forward(self, x1: tuple[Value, ...], x1_data: Sequence[float]) -> Value:
-        """activation(dot(w + [b], x1)): one node and its activation; x1 must be the inputs
+        """activation(dot(w + [b], x1)) as one node (``ops.dot_then``); x1 must be the inputs
         followed by the constant 1 (which a Layer shares between its neurons), as Values of the
         right number, and x1_data their data."""
-        act = dot_node((*self.w, self.b), x1, x1_data)
-        # The activation's registry entry, applied as Value.relu() applies it (one call less);
-        # looked up by name, so a Neuron holds no function and pickles.
-        op = _ACTIVATION_OPS[self.activation]
-        return act if op is None else unary_node(op, act)
+        # The activation's registry entry, looked up by name: a Neuron holds no function and
+        # pickles.
+        return dot_node((*self.w, self.b), x1, x1_data, _ACTIVATION_OPS[self.activation])
 
     @property
     def nonlin(self) -> bool:

@@ -136,6 +136,46 @@ def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[floa
     return sum(map(mul, a, b)), tuple(b) + tuple(a)  # tuple(t) is t: no copy for tuples
 
 
+def dot_then(activation: Op) -> Op:
+    """dot followed by ``activation`` as one op: a Neuron's node, ``activation(dot(xs, ys))``.
+
+    Derived from the two registry entries, not declared anew: its partials are the chain
+    rule's product, activation'(dot) times dot's. ``activation`` must take one input on the
+    whole real line and no params (relu, tanh, sigmoid ...); ValueError otherwise. Its kinks
+    lie where the dot meets the activation's, which no point of one input marks: the new
+    op declares none.
+    """
+    if activation.arity != 1:
+        n = "an even number of" if activation.arity == VARIADIC else activation.arity
+        why = f"takes {n} inputs"
+    elif activation.params:
+        why = f"has params ({', '.join(activation.params)})"
+    elif activation.domains() != (REAL,):
+        why = f"is defined on {activation.domains()[0]} only"
+    else:
+        why = ""
+    if why:
+        raise ValueError(
+            f"dot_then takes a one-input op without params defined on every real: "
+            f"{activation.name!r} {why}"
+        )
+    act = activation.f
+
+    def f(*ab: float) -> tuple[float, tuple[float, ...]]:
+        z, partials = _dot(*ab)
+        y, (d,) = act(z)
+        return y, tuple([p * d for p in partials])
+
+    return Op(
+        f"dot_{activation.name}",
+        VARIADIC,
+        f,
+        activation.syntax.replace("{}", "dot([{}], [{}])", 1),
+        symbol=f"{activation.spelled()}(dot)",
+        commutative=True,
+    )
+
+
 def _torch_dot(torch: Any, *ab: Any) -> Any:
     """torch.dot"""
     n = len(ab) // 2
@@ -205,4 +245,13 @@ def op_table(ops: Mapping[str, Op] = OPS) -> str:
     return "\n".join(rows)
 
 
-__all__: Sequence[str] = ["OPS", "VARIADIC", "Domain", "Op", "dot_parts", "op_table", "registry"]
+__all__: Sequence[str] = [
+    "OPS",
+    "VARIADIC",
+    "Domain",
+    "Op",
+    "dot_parts",
+    "dot_then",
+    "op_table",
+    "registry",
+]

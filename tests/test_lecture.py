@@ -196,7 +196,9 @@ def test_draw_dot_shows_labels_data_grads_and_symbols(draw):
 
 def test_nn_takes_0_1_0_arguments_and_prints_readably():
     assert Neuron(3, nonlin=False)([1.0, 2.0, 3.0])._op == "dot"
-    assert Neuron(3, nonlin=True)([1.0, 2.0, 3.0])._op == "ReLU"
+    # One node: the activation of the dot (0.1.0 has a ReLU node over a chain of + and *)
+    assert Neuron(3, nonlin=True)([1.0, 2.0, 3.0])._op == "ReLU(dot)"
+    assert Neuron(3, "tanh")([1.0, 2.0, 3.0])._op == "tanh(dot)"
     assert Neuron(3).activation == "relu"
     assert Neuron(3, nonlin=False).nonlin is False
     layer = Layer(2, 3, nonlin=False)

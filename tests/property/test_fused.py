@@ -1,0 +1,128 @@
+"""A Neuron's node: dot then its activation as one node (``ops.dot_then``), checked against the
+two nodes it replaces, for every registry op that ``dot_then`` accepts (the id is the op's name).
+
+Error model: the fused node's value is the activation's f at dot's value, as in the two nodes,
+so it is the same float. Its partials are d * p_i (d the activation's derivative, p_i dot's
+partial), and backward multiplies them by the upstream gradient g: fl(fl(d p_i) g). The two
+nodes compute fl(p_i fl(d g)). Both are the exact d p_i g times two roundings, (1 + e1)(1 + e2)
+with |e| <= u = 2**-53, so they differ by at most about 4u relative: we allow 2**-51 relative,
+plus 4 subnormal units where a product underflows. Where d is 0 or 1 (relu) no product rounds
+and the two agree exactly, which the bound contains.
+"""
+
+import math
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from micrograd import OPS, OpError, Value
+from micrograd.engine import dot_node, unary_node
+from micrograd.ops import REAL, Op, dot_then
+from micrograd.testing import points
+
+TINY = 2.0**-1074
+ACTIVATIONS = [
+    op for op in OPS.values() if op.arity == 1 and not op.params and op.domains() == (REAL,)
+]
+each_activation = pytest.mark.parametrize("op", ACTIVATIONS, ids=lambda op: op.name)
+
+
+def test_relu_and_tanh_are_among_the_activations():
+    assert {"relu", "tanh"} <= {op.name for op in ACTIVATIONS}
+
+
+def leaves(xs):
+    return tuple(Value(x) for x in xs)
+
+
+@st.composite
+def dot_inputs(draw):
+    n = draw(st.integers(1, 4))
+    a = draw(st.lists(points(REAL, scale=3.0), min_size=n, max_size=n))
+    b = draw(st.lists(points(REAL, scale=3.0), min_size=n, max_size=n))
+    return a, b
+
+
+@each_activation
+@given(ab=dot_inputs(), gradient=points(REAL, scale=3.0))
+@example(ab=([1.0, -1.0], [1.0, 1.0]), gradient=1.0)  # the dot exactly 0: relu's kink
+def test_the_fused_node_is_the_activation_of_the_dot_node(op, ab, gradient):
+    a, b = ab
+    fa, fb, ua, ub = leaves(a), leaves(b), leaves(a), leaves(b)
+    fused = dot_node(fa, fb, b, op)
+    unfused = unary_node(op, dot_node(ua, ub, b))
+    assert same_float(fused.data, unfused.data)
+    assert fused._op == f"{op.spelled()}(dot)"
+    assert fused._fn.name == f"dot_{op.name}"
+    assert fused._parents == (*fa, *fb)
+    fused.backward(gradient)
+    unfused.backward(gradient)
+    for i, (f, u) in enumerate(zip((*fa, *fb), (*ua, *ub), strict=True)):
+        # two roundings on each side (module docstring)
+        assert abs(f.grad - u.grad) <= 2.0**-51 * abs(u.grad) + 4 * TINY, (
+            f"{op.name}: input {i + 1}: fused {f.grad!r}, two nodes {u.grad!r}"
+        )
+
+
+@each_activation
+def test_at_a_kink_of_the_activation_the_fused_node_takes_its_declared_derivative(op):
+    for k, d in op.kinks.items():
+        out = dot_node((Value(k),), (Value(1.0),), (1.0,), op)  # the dot is exactly k
+        assert [same_float(p, d * x) for p, x in zip(out._partials, (1.0, k), strict=True)] == [
+            True,
+            True,
+        ], (op.name, k, out._partials)
+
+
+def test_a_relu_that_is_off_passes_no_gradient():
+    a, b = leaves([2.0, 3.0]), leaves([-1.0, 0.5])
+    out = dot_node(a, b, (-1.0, 0.5), OPS["relu"])
+    out.backward()
+    assert out.data == 0.0
+    assert [v.grad for v in (*a, *b)] == [0.0] * 4
+
+
+def test_a_fused_node_that_overflows_is_an_op_error_naming_it():
+    with pytest.raises(OpError) as e:
+        dot_node((Value(800.0),), (Value(1.0),), (1.0,), OPS["exp"])
+    assert str(e.value) == "dot_exp(800.0, 1.0): the value or a derivative overflows float64"
+    # exp(700) is finite, but 1e10 times it, a partial, is not
+    with pytest.raises(OpError, match=r"^dot_exp\(7e-08, 10000000000.0\): .* overflows float64"):
+        dot_node((Value(7e-8),), (Value(1e10),), (1e10,), OPS["exp"])
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("log", "is defined on 0 < x only"),
+        ("pow", "has params (n)"),
+        ("add", "takes 2 inputs"),
+        ("dot", "takes an even number of inputs"),
+    ],
+)
+def test_dot_then_takes_only_one_input_ops_without_params_on_every_real(name, why):
+    with pytest.raises(ValueError, match=r"^dot_then takes") as e:
+        dot_then(OPS[name])
+    assert str(e.value) == (
+        f"dot_then takes a one-input op without params defined on every real: {name!r} {why}"
+    )
+
+
+def test_a_new_op_of_an_old_name_is_fused_as_itself():
+    def f1(x):
+        return 2.0 * x, (2.0,)
+
+    def f2(x):
+        return 3.0 * x, (3.0,)
+
+    one, two = (Op("scale", 1, f, "{}.scale()", symbol="s") for f in (f1, f2))
+    a, b = (Value(1.0),), (Value(2.0),)
+    assert dot_node(a, b, (2.0,), one).data == 4.0
+    out = dot_node(a, b, (2.0,), two)
+    assert (out.data, out._partials) == (6.0, (6.0, 3.0))
+
+
+def same_float(a, b):
+    """a and b are the same float, the sign of zero included."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
