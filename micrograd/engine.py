@@ -8,7 +8,7 @@ from math import isfinite
 from numbers import Real
 from operator import mul
 
-from .ops import OPS, VARIADIC, Op, dot_parts, dot_then
+from .ops import OPS, VARIADIC, Op, dot_parts
 
 
 class OpError(ArithmeticError):
@@ -415,61 +415,43 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
 
 
 def dot_node(
-    a: tuple[Value, ...],
-    b: tuple[Value, ...],
-    b_data: Sequence[float],
-    activation: Op | None = None,
+    a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float], op: Op | None = None
 ) -> Value:
     """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
-    reads its inputs once for all of its neurons. With ``activation`` (a registry entry that
-    ``ops.dot_then`` accepts: relu, tanh ...), ``activation(dot(a, b))`` as one node, whose op
-    is ``dot_then(activation)``: a Neuron's node. ValueError when the lengths differ (a Neuron
-    of another size put into a Layer by hand)."""
+    reads its inputs once for all of its neurons. With ``op`` made by ``ops.dot_then``,
+    ``activation(dot(a, b))`` as one node: a Neuron's. ValueError when the lengths differ (a
+    Neuron of another size put into a Layer by hand)."""
     a_data = [v.data for v in a]
     if len(a_data) != len(b_data):
         raise _unequal(a, b_data)
-    op = OPS["dot"] if activation is None else _dot_then(activation)
+    if op is None:
+        op = OPS["dot"]
+    elif op.activation is None and op is not OPS["dot"]:
+        raise TypeError(f"dot_node takes dot or an op made by ops.dot_then, got {op.name!r}")
     try:
         y, partials = dot_parts(a_data, b_data)
         # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
         # products inf or nan (inf * 0 is nan): a finite y is enough.
         if y - y:
             raise _op_error(op, [*a_data, *b_data], ())
-        if activation is not None:
-            # What dot_then(activation).f computes, without packing the inputs into arguments.
-            y, (d,) = activation.f(y)
+        if op.activation is not None:
+            # What op.f computes, without packing the inputs into arguments.
+            y, (d,) = op.activation.f(y)
             if y - y or d - d:  # inf or nan
                 raise OverflowError
             if d != 1.0:  # relu's 1 keeps dot's partials as they are
-                n = len(partials)
-                partials = _zeros(n) if d == 0.0 else tuple(map(mul, partials, repeat(d, n)))
-                # |d| <= 1 (relu, tanh, sigmoid) keeps finite products finite
-                if (d > 1.0 or d < -1.0) and not all(map(isfinite, partials)):
-                    raise OverflowError
+                if d:
+                    partials = tuple(map(mul, partials, repeat(d)))
+                    if not all(map(isfinite, partials)):
+                        raise OverflowError
+                else:  # a relu that is off: no gradient flows, +0.0 as relu's own partial
+                    partials = (0.0,) * len(partials)
     except (ArithmeticError, TypeError, ValueError) as e:
         raise _failure(op, [*a_data, *b_data], (), e) from None
     out = _new(Value)
     out.data, out.grad, out._g = y, 0.0, None
     out._origin, out._parents, out._partials = op, a + b, partials
     return out
-
-
-_FUSED: dict[str, tuple[Op, Op]] = {}  # activation's name -> (activation, dot_then(activation))
-_ZEROS: dict[int, tuple[float, ...]] = {}  # n -> n zero partials (a relu that is off)
-
-
-def _dot_then(activation: Op) -> Op:
-    known = _FUSED.get(activation.name)
-    if known is None or known[0] is not activation:
-        known = _FUSED[activation.name] = (activation, dot_then(activation))
-    return known[1]
-
-
-def _zeros(n: int) -> tuple[float, ...]:
-    zeros = _ZEROS.get(n)
-    if zeros is None:
-        zeros = _ZEROS[n] = (0.0,) * n
-    return zeros
 
 
 def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:

@@ -15,11 +15,12 @@ from types import ModuleType
 from typing import Literal
 
 from .engine import Value, constant, dot, dot_node
-from .ops import OPS
+from .ops import OPS, dot_then
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
-_ACTIVATION_OPS = {"relu": OPS["relu"], "tanh": OPS["tanh"], "linear": None}
+# A Neuron's op by its activation's name: dot then the activation, as one node
+_NEURON_OPS = {"relu": dot_then(OPS["relu"]), "tanh": dot_then(OPS["tanh"]), "linear": None}
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
 
 
@@ -63,9 +64,8 @@ class Neuron(Module):
         """activation(dot(w + [b], x1)) as one node (``ops.dot_then``); x1 must be the inputs
         followed by the constant 1 (which a Layer shares between its neurons), as Values of the
         right number, and x1_data their data."""
-        # The activation's registry entry, looked up by name: a Neuron holds no function and
-        # pickles.
-        return dot_node((*self.w, self.b), x1, x1_data, _ACTIVATION_OPS[self.activation])
+        # Looked up by the activation's name: a Neuron holds no function, and pickles.
+        return dot_node((*self.w, self.b), x1, x1_data, _NEURON_OPS[self.activation])
 
     @property
     def nonlin(self) -> bool:

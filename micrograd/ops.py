@@ -62,6 +62,7 @@ class Op:
     mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
     params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
     commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
+    activation: Op | None = None  # an op made by dot_then: the one-input op it applies to dot
 
     def spelled(self, *params: float) -> str:
         """The op's symbol for these params: ``+``, ``*``, ``**2``, ``tanh``, ``ReLU`` ..."""
@@ -153,26 +154,24 @@ def dot_then(activation: Op) -> Op:
     elif activation.domains() != (REAL,):
         why = f"is defined on {activation.domains()[0]} only"
     else:
-        why = ""
-    if why:
-        raise ValueError(
-            f"dot_then takes a one-input op without params defined on every real: "
-            f"{activation.name!r} {why}"
+        act = activation.f
+
+        def f(*ab: float) -> tuple[float, tuple[float, ...]]:
+            z, partials = _dot(*ab)
+            y, (d,) = act(z)
+            return y, tuple([p * d for p in partials])
+
+        return Op(
+            f"dot_{activation.name}",
+            VARIADIC,
+            f,
+            activation.syntax.replace("{}", "dot([{}], [{}])"),
+            symbol=f"{activation.spelled()}(dot)",
+            activation=activation,
         )
-    act = activation.f
-
-    def f(*ab: float) -> tuple[float, tuple[float, ...]]:
-        z, partials = _dot(*ab)
-        y, (d,) = act(z)
-        return y, tuple([p * d for p in partials])
-
-    return Op(
-        f"dot_{activation.name}",
-        VARIADIC,
-        f,
-        activation.syntax.replace("{}", "dot([{}], [{}])", 1),
-        symbol=f"{activation.spelled()}(dot)",
-        commutative=True,
+    raise ValueError(
+        f"dot_then takes a one-input op without params defined on every real: "
+        f"{activation.name!r} {why}"
     )
 
 

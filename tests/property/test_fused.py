@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from micrograd import OPS, OpError, Value
 from micrograd.engine import dot_node, unary_node
-from micrograd.ops import REAL, Op, dot_then
+from micrograd.ops import REAL, VARIADIC, Op, dot_then
 from micrograd.testing import points
 
 TINY = 2.0**-1074
@@ -50,7 +50,7 @@ def dot_inputs(draw):
 def test_the_fused_node_is_the_activation_of_the_dot_node(op, ab, gradient):
     a, b = ab
     fa, fb, ua, ub = leaves(a), leaves(b), leaves(a), leaves(b)
-    fused = dot_node(fa, fb, b, op)
+    fused = dot_node(fa, fb, b, dot_then(op))
     unfused = unary_node(op, dot_node(ua, ub, b))
     assert same_float(fused.data, unfused.data)
     assert fused._op == f"{op.spelled()}(dot)"
@@ -68,7 +68,7 @@ def test_the_fused_node_is_the_activation_of_the_dot_node(op, ab, gradient):
 @each_activation
 def test_at_a_kink_of_the_activation_the_fused_node_takes_its_declared_derivative(op):
     for k, d in op.kinks.items():
-        out = dot_node((Value(k),), (Value(1.0),), (1.0,), op)  # the dot is exactly k
+        out = dot_node((Value(k),), (Value(1.0),), (1.0,), dot_then(op))  # the dot is k
         assert [same_float(p, d * x) for p, x in zip(out._partials, (1.0, k), strict=True)] == [
             True,
             True,
@@ -77,19 +77,21 @@ def test_at_a_kink_of_the_activation_the_fused_node_takes_its_declared_derivativ
 
 def test_a_relu_that_is_off_passes_no_gradient():
     a, b = leaves([2.0, 3.0]), leaves([-1.0, 0.5])
-    out = dot_node(a, b, (-1.0, 0.5), OPS["relu"])
+    out = dot_node(a, b, (-1.0, 0.5), dot_then(OPS["relu"]))
     out.backward()
     assert out.data == 0.0
     assert [v.grad for v in (*a, *b)] == [0.0] * 4
+    # relu's own partial there is +0.0, and so is each of the node's (not 0.0 * -1.0)
+    assert [same_float(d, 0.0) for d in out._partials] == [True] * 4
 
 
 def test_a_fused_node_that_overflows_is_an_op_error_naming_it():
     with pytest.raises(OpError) as e:
-        dot_node((Value(800.0),), (Value(1.0),), (1.0,), OPS["exp"])
+        dot_node((Value(800.0),), (Value(1.0),), (1.0,), dot_then(OPS["exp"]))
     assert str(e.value) == "dot_exp(800.0, 1.0): the value or a derivative overflows float64"
     # exp(700) is finite, but 1e10 times it, a partial, is not
     with pytest.raises(OpError, match=r"^dot_exp\(7e-08, 10000000000.0\): .* overflows float64"):
-        dot_node((Value(7e-8),), (Value(1e10),), (1e10,), OPS["exp"])
+        dot_node((Value(7e-8),), (Value(1e10),), (1e10,), dot_then(OPS["exp"]))
 
 
 @pytest.mark.parametrize(
@@ -98,29 +100,68 @@ def test_a_fused_node_that_overflows_is_an_op_error_naming_it():
         ("log", "is defined on 0 < x only"),
         ("pow", "has params (n)"),
         ("add", "takes 2 inputs"),
+        ("two_params", "has params (a, b)"),
         ("dot", "takes an even number of inputs"),
     ],
 )
 def test_dot_then_takes_only_one_input_ops_without_params_on_every_real(name, why):
+    op = OPS.get(name) or Op(name, 1, max, "{}", params={"a": (1.0,), "b": (2.0,)})
     with pytest.raises(ValueError, match=r"^dot_then takes") as e:
-        dot_then(OPS[name])
+        dot_then(op)
     assert str(e.value) == (
         f"dot_then takes a one-input op without params defined on every real: {name!r} {why}"
     )
 
 
-def test_a_new_op_of_an_old_name_is_fused_as_itself():
-    def f1(x):
-        return 2.0 * x, (2.0,)
+def custom(name, f):
+    return Op(name, 1, f, "{}." + name + "()", symbol=name)
 
-    def f2(x):
-        return 3.0 * x, (3.0,)
 
-    one, two = (Op("scale", 1, f, "{}.scale()", symbol="s") for f in (f1, f2))
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: (math.inf, (1.0,)),  # an activation whose value is not finite
+        lambda x: (1.0, (math.nan,)),  # or whose derivative is not
+        lambda x: (x, (1.5,)),  # a derivative above 1 times a partial near the largest float
+        lambda x: (x, (-1.5,)),
+    ],
+)
+def test_a_fused_node_whose_value_or_partial_is_not_finite_is_an_op_error(f):
+    big = 1.5e308
+    with pytest.raises(OpError) as e:
+        dot_node((Value(1.0),), (Value(big),), (big,), dot_then(custom("act", f)))
+    assert str(e.value) == f"dot_act(1.0, {big!r}): the value or a derivative overflows float64"
+
+
+@each_activation
+@given(ab=dot_inputs())
+def test_the_fused_ops_f_is_what_the_node_holds(op, ab):
+    a, b = ab
+    fused = dot_then(op)
+    out = dot_node(leaves(a), leaves(b), b, fused)
+    y, partials = fused.f(*a, *b)
+    assert same_float(y, out.data)
+    # NOTE: where the derivative is 0 the node holds +0.0 (see above), f the products
+    assert [p == d for p, d in zip(partials, out._partials, strict=True)] == [True] * len(partials)
+
+
+def test_the_fused_op_is_spelled_from_its_parts():
+    fused = dot_then(OPS["tanh"])
+    assert (fused.name, fused.arity, fused.syntax, fused.symbol, fused.activation) == (
+        "dot_tanh",
+        VARIADIC,
+        "dot([{}], [{}]).tanh()",
+        "tanh(dot)",
+        OPS["tanh"],
+    )
+
+
+def test_dot_node_takes_dot_or_a_fused_op_only():
     a, b = (Value(1.0),), (Value(2.0),)
-    assert dot_node(a, b, (2.0,), one).data == 4.0
-    out = dot_node(a, b, (2.0,), two)
-    assert (out.data, out._partials) == (6.0, (6.0, 3.0))
+    assert dot_node(a, b, (2.0,), OPS["dot"]).data == 2.0
+    with pytest.raises(TypeError) as e:
+        dot_node(a, b, (2.0,), OPS["relu"])
+    assert str(e.value) == "dot_node takes dot or an op made by ops.dot_then, got 'relu'"
 
 
 def same_float(a, b):
