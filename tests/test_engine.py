@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from micrograd import OpError, Value, dot
+from micrograd import OpError, Value, apply, dot
 from micrograd.nn import Layer
+from micrograd.ops import Op
 
 
 def test_sanity_check():
@@ -500,3 +501,12 @@ def test_a_node_pays_for_a_label_or_params_only_when_it_has_them():
     # An op node made by apply() holds what the method's node holds (within 16 B: free lists).
     by_apply = _bytes_per_node(lambda x: apply(OPS["exp"], x))
     assert by_apply <= _bytes_per_node(lambda x: x.exp()) + 16
+
+
+def test_backward_through_an_op_of_three_inputs():
+    fma = Op("fma", 3, lambda a, b, c: (a * b + c, (b, a, 1.0)), "fma({}, {}, {})")
+    x, y, z = Value(2.0), Value(3.0), Value(4.0)
+    out = apply(fma, x, y, z) * x
+    out.backward()
+    # d/dx (x y + z) x = 2 x y + z = 16, d/dy = x**2 = 4, d/dz = x = 2: exact in floats
+    assert (x.grad, y.grad, z.grad) == (16.0, 4.0, 2.0)
