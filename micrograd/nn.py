@@ -57,7 +57,7 @@ class Neuron(Module):
         self.b = Value(0.0)
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        xs = (*_values(x, len(self.w), "Neuron"), Value(1.0))
+        xs = (*_values(x, len(self.w), "Neuron"), constant(1.0))
         return self.forward(xs, tuple([v.data for v in xs]))
 
     def forward(self, x1: tuple[Value, ...], x1_data: Sequence[float]) -> Value:
