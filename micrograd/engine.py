@@ -185,25 +185,23 @@ class Value:
         gradient or a grad that would overflow raises OpError and leaves every grad unchanged.
         """
         self._g = _as_float(gradient, "gradient")  # marks self as reached, too
-        order = _topological(self)  # sets _g = 0.0 on each other node it lists
+        inner, ends = _reached(self)  # sets _g = 0.0 on every node they hold but self
         # A try block costs nothing in 3.11 until it raises: any failure (OpError,
         # KeyboardInterrupt ...) resets every _g; success resets each _g as it commits.
         try:
             # _g collects this pass alone; grad changes only once the whole pass has succeeded.
             # NOTE: a zero gradient or a zero partial adds exactly 0: skipping it changes nothing.
-            for v in reversed(order):
+            for v in reversed(inner):  # each node after every node it feeds
                 g = v._g
                 if g:
                     if g - g:  # inf or nan
                         raise OpError("backward", (self.data,), f"the gradient at {v!r} overflows")
                     ps = v._parents
-                    if len(ps) == 1:  # most nodes (an activation): no zip to build
-                        d = v._partials[0]
-                        if d:
-                            ps[0]._g += d * g  # type: ignore[operator]
+                    if len(ps) == 1:  # an activation: its one partial is not zero (see _reached)
+                        ps[0]._g += v._partials[0] * g  # type: ignore[operator]
                         continue
                     ds = v._partials
-                    if len(ps) == 2:  # a binary op: no zip to build either
+                    if len(ps) == 2:  # a binary op: no zip to build
                         p, q = ps
                         d, e = ds
                         if d:
@@ -211,20 +209,19 @@ class Value:
                         if e:
                             q._g += e * g  # type: ignore[operator]
                         continue
-                    if not any(ds):  # a neuron whose relu is off: skip its inputs in C
-                        continue
                     # zip without strict=: keyword parsing on every node; the lengths are
                     # equal (see _node).
                     for p, d in zip(ps, ds):  # noqa: B905
                         if d:
                             p._g += d * g  # type: ignore[operator]
+            reached = inner + ends
             try:
-                grads = [v.grad + v._g for v in order]  # type: ignore[operator]
+                grads = [v.grad + v._g for v in reached]  # type: ignore[operator]
                 if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
                     raise OverflowError
             except (TypeError, OverflowError):
-                raise _grad_error("backward", self, order) from None
-            for v, x in zip(order, grads):  # noqa: B905 (one length)
+                raise _grad_error("backward", self, reached) from None
+            for v, x in zip(reached, grads):  # noqa: B905 (one length)
                 v.grad = x
                 v._g = None
         except BaseException:
@@ -250,8 +247,11 @@ def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
         problem = _not_a_finite_float(v.grad)
         if problem:
             return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
-    # Every grad is a finite float: the first sum that is not finite overflows.
+    # Every grad is a finite float: the first sum that is not finite overflows, or the gradient
+    # it adds already has (at a node that passes nothing on, which backward does not visit).
     v = next((v for v in nodes if not isfinite(v.grad + v._g)), root)  # type: ignore[operator]
+    if v._g is not None and not isfinite(v._g):
+        return OpError(who, (root.data,), f"the gradient at {v!r} overflows")
     return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
 
 
@@ -262,12 +262,17 @@ _NOT_A_NUMBER = (
 )
 
 
-def _topological(root: Value) -> list[Value]:
-    """Every node that root's gradient reaches through non-zero partials, each after all of its
-    inputs, root last, with ``_g`` set to 0.0 but root's (which the caller has set, to anything
-    but None); no recursion. (Nodes reached only through zero partials would get exactly zero:
-    they are left out.)"""
-    order: list[Value] = []
+def _reached(root: Value) -> tuple[list[Value], list[Value]]:
+    """The nodes root's gradient reaches through non-zero partials, with ``_g`` set to 0.0 but
+    root's (which the caller has set, to anything but None); no recursion. ``inner``: root and
+    the nodes that pass gradient on (a non-zero partial), each after all of its inputs, root
+    last. ``ends``: the others, leaves and nodes whose partials are all zero (a relu that is
+    off), in no order: nothing flows out of them. (Nodes reached only through zero partials
+    would get exactly zero: they are left out.)"""
+    inner: list[Value] = []
+    ends: list[Value] = []
+    if not any(root._partials):
+        return inner, [root]
     # compress(parents, partials): the parents through non-zero partials, filtered in C. Two
     # stacks, the nodes being visited and their edges left, in step: no tuple per node.
     nodes = [root]
@@ -277,18 +282,18 @@ def _topological(root: Value) -> list[Value]:
             for p in stack[-1]:
                 if p._g is None:  # None: not yet reached in this pass
                     p._g = 0.0
-                    if p._parents:
+                    if any(p._partials):
                         nodes.append(p)
                         stack.append(compress(p._parents, p._partials))
                         break
-                    order.append(p)  # a leaf is done as soon as it is reached
+                    ends.append(p)
             else:
                 stack.pop()
-                order.append(nodes.pop())
+                inner.append(nodes.pop())
     except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
         _unmark(root)
         raise
-    return order
+    return inner, ends
 
 
 def _unmark(root: Value) -> None:

@@ -424,21 +424,22 @@ def test_a_nodes_backward_adds_to_the_grads_already_there():
 
 
 class _Interrupting(Value):
-    """A leaf whose inputs cannot be read while armed: a Ctrl-C in the middle of a pass."""
+    """A leaf whose inputs and partials cannot be read while armed: a Ctrl-C in the middle of
+    a pass."""
 
     __slots__ = ()
     armed = False
 
-    @property
-    def _parents(self):
+    def _read(self):
         if _Interrupting.armed:
             _Interrupting.armed = False  # one Ctrl-C
             raise KeyboardInterrupt
         return ()
 
-    @_parents.setter
-    def _parents(self, value):
+    def _ignore(self, value):
         pass
+
+    _parents = _partials = property(_read, _ignore)
 
 
 def _marks(root: Value) -> set:

@@ -251,6 +251,23 @@ def test_backward_names_the_node_whose_grad_overflows():
     assert (a.grad, b.grad, z.grad) == (0.0, 1.7e308, 0.0)  # nothing was added
 
 
+def test_backward_names_the_node_whose_gradient_overflows():
+    # Two paths of 1e308 each meet at x: its gradient in this pass is inf, whatever its grad.
+    # x passes gradient on (h, an inner node) or passes nothing on (a leaf, an end): the
+    # message is the same, though backward finds each at another step.
+    x = Value(1e-300)
+    h = x * 1.0
+    y = h * 1e308 + h * 1e308
+    with pytest.raises(OpError) as raised:
+        y.backward()
+    assert str(raised.value) == f"backward(200000000.0): the gradient at {h!r} overflows"
+    y = x * 1e308 + x * 1e308
+    with pytest.raises(OpError) as raised:
+        y.backward()
+    assert str(raised.value) == f"backward(200000000.0): the gradient at {x!r} overflows"
+    assert (x.grad, h.grad, y.grad) == (0.0, 0.0, 0.0)  # nothing was added
+
+
 @pytest.mark.parametrize(
     ("bad", "problem"),
     [(math.nan, "is nan"), ("abc", "is a str"), (HUGE, "is an int beyond float64's range")],
