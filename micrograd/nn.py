@@ -65,7 +65,13 @@ class Neuron(Module):
         followed by the constant 1 (which a Layer shares between its neurons), as Values of the
         right number, and x1_data their data."""
         # Looked up by the activation's name: a Neuron holds no function, and pickles.
-        return dot_node((*self.w, self.b), x1, x1_data, _NEURON_OPS[self.activation])
+        try:
+            op = _NEURON_OPS[self.activation]
+        except (KeyError, TypeError):  # set by hand after __init__ checked it
+            raise ValueError(
+                f"Neuron.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+            ) from None
+        return dot_node((*self.w, self.b), x1, x1_data, op)
 
     @property
     def nonlin(self) -> bool:
