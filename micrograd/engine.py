@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress, repeat
+from itertools import compress
 from math import isfinite
 from numbers import Real
-from operator import mul
 
-from .ops import OPS, VARIADIC, Op, dot_parts
+from .ops import OPS, VARIADIC, Op, activated, dot_parts
 
 
 class OpError(ArithmeticError):
@@ -439,18 +438,8 @@ def dot_node(
         # products inf or nan (inf * 0 is nan): a finite y is enough.
         if y - y:
             raise _op_error(op, [*a_data, *b_data], ())
-        if op.activation is not None:
-            # What op.f computes, without packing the inputs into arguments.
-            y, (d,) = op.activation.f(y)
-            if y - y or d - d:  # inf or nan
-                raise OverflowError
-            if d != 1.0:  # relu's 1 keeps dot's partials as they are
-                if d:
-                    partials = tuple(map(mul, partials, repeat(d)))
-                    if not all(map(isfinite, partials)):
-                        raise OverflowError
-                else:  # a relu that is off: no gradient flows, +0.0 as relu's own partial
-                    partials = (0.0,) * len(partials)
+        if op.activation is not None:  # what op.f computes, without packing the inputs
+            y, partials = activated(op.activation, y, partials)
     except (ArithmeticError, TypeError, ValueError) as e:
         raise _failure(op, [*a_data, *b_data], (), e) from None
     out = _new(Value)

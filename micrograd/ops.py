@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from math import exp, inf, log, tanh
+from itertools import repeat
+from math import exp, inf, isfinite, log, tanh
 from operator import mul
 from typing import Any
 
@@ -137,6 +138,26 @@ def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[floa
     return sum(map(mul, a, b)), tuple(b) + tuple(a)  # tuple(t) is t: no copy for tuples
 
 
+def activated(
+    activation: Op, z: float, partials: tuple[float, ...]
+) -> tuple[float, tuple[float, ...]]:
+    """``activation`` applied to a node's value ``z`` and ``partials``: the value and partials
+    of ``activation(node)`` by the chain rule, each partial times activation'(z). They are kept
+    as they are where that is 1 (a relu that is on) and are +0.0 where it is 0 (a relu that is
+    off, as relu's own partial). OverflowError when a result is not finite."""
+    y, (d,) = activation.f(z)
+    if y - y or d - d:  # inf or nan
+        raise OverflowError
+    if d == 1.0:
+        return y, partials
+    if not d:
+        return y, (0.0,) * len(partials)
+    partials = tuple(map(mul, partials, repeat(d)))
+    if not all(map(isfinite, partials)):
+        raise OverflowError
+    return y, partials
+
+
 def dot_then(activation: Op) -> Op:
     """dot followed by ``activation`` as one op: a Neuron's node, ``activation(dot(xs, ys))``.
 
@@ -154,12 +175,9 @@ def dot_then(activation: Op) -> Op:
     elif activation.domains() != (REAL,):
         why = f"is defined on {activation.domains()[0]} only"
     else:
-        act = activation.f
 
         def f(*ab: float) -> tuple[float, tuple[float, ...]]:
-            z, partials = _dot(*ab)
-            y, (d,) = act(z)
-            return y, tuple([p * d for p in partials])
+            return activated(activation, *_dot(*ab))
 
         return Op(
             f"dot_{activation.name}",
@@ -249,6 +267,7 @@ __all__: Sequence[str] = [
     "VARIADIC",
     "Domain",
     "Op",
+    "activated",
     "dot_parts",
     "dot_then",
     "op_table",

@@ -141,8 +141,10 @@ def test_the_fused_ops_f_is_what_the_node_holds(op, ab):
     out = dot_node(leaves(a), leaves(b), b, fused)
     y, partials = fused.f(*a, *b)
     assert same_float(y, out.data)
-    # NOTE: where the derivative is 0 the node holds +0.0 (see above), f the products
-    assert [p == d for p, d in zip(partials, out._partials, strict=True)] == [True] * len(partials)
+    # the same floats, signs of zero included (both compute them with ops.activated)
+    assert [same_float(p, d) for p, d in zip(partials, out._partials, strict=True)] == [True] * len(
+        partials
+    )
 
 
 def test_the_fused_op_is_spelled_from_its_parts():
