@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress
 from math import isfinite
 from numbers import Real
 
-from .ops import OPS, VARIADIC, Op, activated, dot_parts
+from . import kernel
+from .fused import FusedOp, activated, dot_parts
+from .ops import OPS, VARIADIC, Op, on_change
 
 
 class OpError(ArithmeticError):
@@ -26,7 +27,7 @@ class Value:
     (``micrograd/ops.py``), never by hand.
     """
 
-    __slots__ = ("_g", "_origin", "_parents", "_partials", "data", "grad")
+    __slots__ = ("_origin", "_parents", "_partials", "_pass_grad", "data", "grad")
 
     data: float
     grad: float
@@ -35,7 +36,7 @@ class Value:
     _origin: Op | tuple[Op | None, tuple[float, ...], str] | None
     _parents: tuple[Value, ...]
     _partials: tuple[float, ...]
-    _g: float | None  # this node's gradient during a backward pass; None outside one
+    _pass_grad: float | None  # this node's gradient during a backward pass (micrograd.kernel)
 
     def __init__(
         self, data: float, _children: tuple[Value, ...] = (), _op: str = "", label: str = ""
@@ -43,12 +44,12 @@ class Value:
         if _children or _op:
             raise TypeError(
                 "Value(data, _children, _op) cannot build an op node by hand: micrograd's ops "
-                "are declared in its registry, micrograd/ops.py (README: 'Add an op in one "
-                "table row'); build nodes with the ops themselves (a + b, a.tanh(), ...)"
+                "are declared in its registry, micrograd/ops.py (how to add one: "
+                "help(micrograd.ops)); build nodes with the ops themselves (a + b, a.tanh(), ...)"
             )
         self.data = data if type(data) is float and not data - data else _as_float(data)
         self.grad = 0.0
-        self._g = None
+        self._pass_grad = None
         self._origin = (None, (), _as_label(label)) if label != "" else None
         self._parents = self._partials = ()
 
@@ -70,22 +71,22 @@ class Value:
     def label(self) -> str:
         """The node's name in drawings (the lecture's labels); "" unless set."""
         origin = self._origin
-        return origin[2] if type(origin) is tuple else ""
+        return origin[2] if isinstance(origin, tuple) else ""
 
     @label.setter
     def label(self, label: str) -> None:
-        op, params = self._fn, self._params
+        op, params = self._entry, self._params
         self._origin = (op, params, _as_label(label)) if label or params else op
 
     @property
     def _op(self) -> str:
         """The op's symbol as micrograd 0.1.0 and the lecture print it ("+", "*", "**2", "tanh",
         "ReLU"); "" for a leaf."""
-        op = self._fn
-        return "" if op is None else op.spelled(*self._params)
+        op = self._entry
+        return "" if op is None else op.symbol_for(*self._params)
 
     @property
-    def _fn(self) -> Op | None:
+    def _entry(self) -> Op | None:
         """The registry entry of the op that made this node (None for a leaf)."""
         origin = self._origin
         return origin[0] if isinstance(origin, tuple) else origin
@@ -94,14 +95,13 @@ class Value:
     def _params(self) -> tuple[float, ...]:
         """The constant parameters the op was applied with (the n of ``x ** n``)."""
         origin = self._origin
-        return origin[1] if type(origin) is tuple else ()
+        return origin[1] if isinstance(origin, tuple) else ()
 
     def _local_backward(self) -> None:
         """This node's chain-rule step: add ``partial * self.grad`` to each input's grad."""
         g = self.grad
         try:
-            # One partial per parent (see _node): zip needs no strict=.
-            sums = [p.grad + d * g for p, d in zip(self._parents, self._partials)]  # noqa: B905
+            sums = [p.grad + d * g for p, d in zip(self._parents, self._partials)]  # I2
             if not all(map(isfinite, sums)):
                 raise OverflowError
         except (TypeError, OverflowError):
@@ -114,48 +114,48 @@ class Value:
             raise OpError(
                 "_backward", (self.data,), f"an input's grad overflows at {self!r}"
             ) from None
-        for p, d in zip(self._parents, self._partials):  # noqa: B905
+        for p, d in zip(self._parents, self._partials):
             p.grad += d * g  # the same sums, in order: a node may be an input twice (a * a)
 
     def _refuse_backward(self, fn: object) -> None:
         raise TypeError(
             "micrograd does not take a _backward closure: an op's value and local derivatives "
-            "are declared once in its registry, micrograd/ops.py (README: 'Add an op in one "
-            "table row'); node._backward() then does that node's chain-rule step"
+            "are declared once in its registry, micrograd/ops.py (how to add one: "
+            "help(micrograd.ops)); node._backward() then does that node's chain-rule step"
         )
 
     _backward = property(lambda self: self._local_backward, _refuse_backward)
 
     # Every op goes through the registry: _node(OPS[name], inputs, params), as apply() does.
     def __add__(self, other: Value | float) -> Value:
-        return _binary(OPS["add"], self, other if isinstance(other, Value) else constant(other))
+        return binary_node(OPS["add"], self, other if isinstance(other, Value) else constant(other))
 
     def __radd__(self, other: float) -> Value:
-        return _binary(OPS["add"], constant(other), self)
+        return binary_node(OPS["add"], constant(other), self)
 
     def __sub__(self, other: Value | float) -> Value:
-        return _binary(OPS["sub"], self, other if isinstance(other, Value) else constant(other))
+        return binary_node(OPS["sub"], self, other if isinstance(other, Value) else constant(other))
 
     def __rsub__(self, other: float) -> Value:
-        return _binary(OPS["sub"], constant(other), self)
+        return binary_node(OPS["sub"], constant(other), self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return _binary(OPS["mul"], self, other if isinstance(other, Value) else constant(other))
+        return binary_node(OPS["mul"], self, other if isinstance(other, Value) else constant(other))
 
     def __rmul__(self, other: float) -> Value:
-        return _binary(OPS["mul"], constant(other), self)
+        return binary_node(OPS["mul"], constant(other), self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        return _binary(OPS["div"], self, other if isinstance(other, Value) else constant(other))
+        return binary_node(OPS["div"], self, other if isinstance(other, Value) else constant(other))
 
     def __rtruediv__(self, other: float) -> Value:
-        return _binary(OPS["div"], constant(other), self)
+        return binary_node(OPS["div"], constant(other), self)
 
     def __neg__(self) -> Value:
         return unary_node(OPS["neg"], self)
 
     def __rpow__(self, other: float) -> Value:
-        return _binary(OPS["powv"], constant(other), self)
+        return binary_node(OPS["powv"], constant(other), self)
 
     def exp(self) -> Value:
         return unary_node(OPS["exp"], self)
@@ -174,7 +174,7 @@ class Value:
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _binary(OPS["powv"], self, other)
+            return binary_node(OPS["powv"], self, other)
         return _node(OPS["pow"], (self,), (_as_float(other, "the exponent"),))
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -183,48 +183,20 @@ class Value:
         Each call adds once: k calls add exactly k times the gradient to every node. A
         gradient or a grad that would overflow raises OpError and leaves every grad unchanged.
         """
-        self._g = _as_float(gradient, "gradient")  # marks self as reached, too
-        inner, ends = _reached(self)  # sets _g = 0.0 on every node they hold but self
+        # The algorithm and its invariants: micrograd.kernel.
+        self._pass_grad = _as_float(gradient, "gradient")  # marks self as reached, too
+        inner, ends = kernel.reach(self)
         # A try block costs nothing in 3.11 until it raises: any failure (OpError,
-        # KeyboardInterrupt ...) resets every _g; success resets each _g as it commits.
+        # KeyboardInterrupt ...) unmarks every node; success unmarks each as it commits.
         try:
-            # _g collects this pass alone; grad changes only once the whole pass has succeeded.
-            # NOTE: a zero gradient or a zero partial adds exactly 0: skipping it changes nothing.
-            for v in reversed(inner):  # each node after every node it feeds
-                g = v._g
-                if g:
-                    if g - g:  # inf or nan
-                        raise OpError("backward", (self.data,), f"the gradient at {v!r} overflows")
-                    ps = v._parents
-                    if len(ps) == 1:  # an activation: its one partial is not zero (see _reached)
-                        ps[0]._g += v._partials[0] * g  # type: ignore[operator]
-                        continue
-                    ds = v._partials
-                    if len(ps) == 2:  # a binary op: no zip to build
-                        p, q = ps
-                        d, e = ds
-                        if d:
-                            p._g += d * g  # type: ignore[operator]
-                        if e:
-                            q._g += e * g  # type: ignore[operator]
-                        continue
-                    # zip without strict=: keyword parsing on every node; the lengths are
-                    # equal (see _node).
-                    for p, d in zip(ps, ds):  # noqa: B905
-                        if d:
-                            p._g += d * g  # type: ignore[operator]
+            bad = kernel.propagate(inner)
+            if bad is not None:
+                raise OpError("backward", (self.data,), f"the gradient at {bad!r} overflows")
             reached = inner + ends
-            try:
-                grads = [v.grad + v._g for v in reached]  # type: ignore[operator]
-                if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
-                    raise OverflowError
-            except (TypeError, OverflowError):
-                raise _grad_error("backward", self, reached) from None
-            for v, x in zip(reached, grads):  # noqa: B905 (one length)
-                v.grad = x
-                v._g = None
+            if not kernel.commit(reached):
+                raise _grad_error("backward", self, reached)
         except BaseException:
-            _unmark(self)
+            kernel.unmark(self)
             raise
 
     def zero_grad(self) -> None:
@@ -248,8 +220,8 @@ def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
             return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
     # Every grad is a finite float: the first sum that is not finite overflows, or the gradient
     # it adds already has (at a node that passes nothing on, which backward does not visit).
-    v = next((v for v in nodes if not isfinite(v.grad + v._g)), root)  # type: ignore[operator]
-    if v._g is not None and not isfinite(v._g):
+    v = next((v for v in nodes if not isfinite(v.grad + v._pass_grad)), root)  # type: ignore[operator]
+    if v._pass_grad is not None and not isfinite(v._pass_grad):
         return OpError(who, (root.data,), f"the gradient at {v!r} overflows")
     return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")
 
@@ -261,62 +233,6 @@ _NOT_A_NUMBER = (
 )
 
 
-def _reached(root: Value) -> tuple[list[Value], list[Value]]:
-    """The nodes root's gradient reaches through non-zero partials, with ``_g`` set to 0.0 but
-    root's (which the caller has set, to anything but None); no recursion. ``inner``: root and
-    the nodes that pass gradient on (a non-zero partial), each after all of its inputs, root
-    last. ``ends``: the others, leaves and nodes whose partials are all zero (a relu that is
-    off), in no order: nothing flows out of them. (Nodes reached only through zero partials
-    would get exactly zero: they are left out.)"""
-    inner: list[Value] = []
-    ends: list[Value] = []
-    if not any(root._partials):
-        return inner, [root]
-    # compress(parents, partials): the parents through non-zero partials, filtered in C. Two
-    # stacks, the nodes being visited and their edges left, in step: no tuple per node.
-    nodes = [root]
-    stack = [compress(root._parents, root._partials)]
-    try:
-        while stack:
-            for p in stack[-1]:
-                if p._g is None:  # None: not yet reached in this pass
-                    p._g = 0.0
-                    if any(p._partials):
-                        nodes.append(p)
-                        stack.append(compress(p._parents, p._partials))
-                        break
-                    ends.append(p)
-            else:
-                stack.pop()
-                inner.append(nodes.pop())
-    except BaseException:  # KeyboardInterrupt, MemoryError: leave no node marked
-        _unmark(root)
-        raise
-    return inner, ends
-
-
-def _unmark(root: Value) -> None:
-    """Set ``_g`` back to None on root and every node marked from it, wherever a pass stopped:
-    a node is marked only from a marked node, so the marked ones are reached through marked
-    ones."""
-    root._g = None
-    stack = [root]
-    while stack:
-        for p in stack.pop()._parents:
-            if p._g is not None:
-                p._g = None
-                stack.append(p)
-
-
-def register(op: Op) -> Op:
-    """Add ``op`` to the registry; an op spelled ``"{}.name()"`` becomes a Value method."""
-    if op.name in OPS:
-        raise ValueError(f"op {op.name!r} is already registered")
-    OPS[op.name] = op
-    _add_method(op)
-    return op
-
-
 def apply(op: Op, *args: Value | float, params: tuple[float, ...] = ()) -> Value:
     """Apply ``op`` to Values (numbers become constant leaves); raise OpError, never NaN.
 
@@ -325,13 +241,13 @@ def apply(op: Op, *args: Value | float, params: tuple[float, ...] = ()) -> Value
     """
     try:
         if op.arity == VARIADIC and (not args or len(args) % 2):  # else paired up wrongly
-            raise TypeError  # named by _misapplied
+            raise TypeError  # named by _apply_error
         return _node(op, tuple(a if isinstance(a, Value) else Value(a) for a in args), params)
     except (TypeError, ValueError, AttributeError, OverflowError) as e:
-        raise (_misapplied(op, args, params) or e) from None
+        raise (_apply_error(op, args, params) or e) from None
 
 
-def _misapplied(op: object, args: tuple[object, ...], params: object) -> Exception | None:
+def _apply_error(op: object, args: tuple[object, ...], params: object) -> Exception | None:
     """Why ``apply(op, *args, params=params)`` cannot run, naming the argument (or None)."""
     if not isinstance(op, Op):
         return TypeError(
@@ -350,7 +266,7 @@ def _misapplied(op: object, args: tuple[object, ...], params: object) -> Excepti
         want = "an even, non-zero number of" if op.arity == VARIADIC else str(op.arity)
         return TypeError(f"apply: {op.name} takes {want} inputs, got {n}")
     try:
-        for name, p in zip(op.params, params):  # noqa: B905 (equal lengths: checked above)
+        for name, p in zip(op.params, params):  # equal lengths: checked above
             _as_float(p, f"apply: {op.name}'s param {name}")
         for i, a in enumerate(args):
             if not isinstance(a, Value):
@@ -358,94 +274,6 @@ def _misapplied(op: object, args: tuple[object, ...], params: object) -> Excepti
     except (TypeError, ValueError) as e:
         return e
     return None
-
-
-def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) -> Value:
-    xs = [p.data for p in parents]
-    try:
-        y, partials = op.f(*xs, *params)
-        if len(partials) != len(parents):
-            raise TypeError(
-                f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
-            )
-        # A sum of finite numbers is finite unless it overflows: then look at each one.
-        if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
-            raise _op_error(op, xs, params)
-    except (ArithmeticError, ValueError, TypeError) as e:
-        raise _failure(op, xs, params, e) from None
-    out = _new(Value)
-    out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = (op, params, "") if params else op, parents, partials
-    return out
-
-
-# The same as _node, unrolled for the shapes that make up most graphs (see the benchmarks).
-def unary_node(op: Op, a: Value) -> Value:
-    """``op`` (a one-input registry entry without params) applied to ``a``: what
-    ``a.relu()`` does, for callers that hold the op (a Neuron's activation)."""
-    x = a.data
-    try:
-        y, partials = op.f(x)
-        if len(partials) != 1:
-            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
-        # The input too: a relu or tanh of inf or nan would be finite (only .data set by hand
-        # can hold one). A sum of finite numbers is finite unless it overflows: then look closer.
-        s = x + y + partials[0]
-        if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):  # inf or nan
-            raise _op_error(op, [x], ())
-    except (ArithmeticError, ValueError, TypeError) as e:
-        raise _failure(op, [x], (), e) from None
-    out = _new(Value)
-    out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = op, (a,), partials
-    return out
-
-
-def _binary(op: Op, a: Value, b: Value) -> Value:
-    x, z = a.data, b.data
-    try:
-        y, partials = op.f(x, z)
-        if len(partials) != 2:
-            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
-        s = x + z + y + partials[0] + partials[1]
-        if s - s and not all(map(isfinite, (x, z, y, *partials))):
-            raise _op_error(op, [x, z], ())
-    except (ArithmeticError, ValueError, TypeError) as e:
-        raise _failure(op, [x, z], (), e) from None
-    out = _new(Value)
-    out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = op, (a, b), partials
-    return out
-
-
-def dot_node(
-    a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float], op: Op | None = None
-) -> Value:
-    """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
-    reads its inputs once for all of its neurons. With ``op`` made by ``ops.dot_then``,
-    ``activation(dot(a, b))`` as one node: a Neuron's. ValueError when the lengths differ (a
-    Neuron of another size put into a Layer by hand)."""
-    a_data = [v.data for v in a]
-    if len(a_data) != len(b_data):
-        raise _unequal(a, b_data)
-    if op is None:
-        op = OPS["dot"]
-    elif op.activation is None and op is not OPS["dot"]:
-        raise TypeError(f"dot_node takes dot or an op made by ops.dot_then, got {op.name!r}")
-    try:
-        y, partials = dot_parts(a_data, b_data)
-        # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
-        # products inf or nan (inf * 0 is nan): a finite y is enough.
-        if y - y:
-            raise _op_error(op, [*a_data, *b_data], ())
-        if op.activation is not None:  # what op.f computes, without packing the inputs
-            y, partials = activated(op.activation, y, partials)
-    except (ArithmeticError, TypeError, ValueError) as e:
-        raise _failure(op, [*a_data, *b_data], (), e) from None
-    out = _new(Value)
-    out.data, out.grad, out._g = y, 0.0, None
-    out._origin, out._parents, out._partials = op, a + b, partials
-    return out
 
 
 def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
@@ -458,7 +286,7 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
                 f"dot: {name} must be a list of numbers or Values, got {type(xs).__name__}"
             )
     if len(a) != len(b) or not a:
-        raise _unequal(a, b)
+        raise _unequal_lengths_error(a, b)
     try:
         parents = tuple([v if isinstance(v, Value) else Value(v) for v in (*a, *b)])
     except (TypeError, ValueError):
@@ -470,11 +298,104 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
     return _node(OPS["dot"], parents)
 
 
-def _unequal(a: Sequence[object], b: Sequence[object]) -> ValueError:
+def _unequal_lengths_error(a: Sequence[object], b: Sequence[object]) -> ValueError:
     return ValueError(f"dot needs two sequences of one equal, non-zero length: {len(a)}, {len(b)}")
 
 
+# ---------------------------------------------------------------------------------------------
+# The node constructors: every node of a graph is made here, and each checks what the kernel
+# relies on (micrograd.kernel): one partial per input (I2), a finite value and partials (I3).
+# _node is the plain one; the others are it unrolled for the shapes that make up most graphs
+# (see the benchmarks), and the property tests run every op through them.
+
 _new = object.__new__
+
+
+def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) -> Value:
+    xs = [p.data for p in parents]
+    try:
+        y, partials = op.f(*xs, *params)
+        if len(partials) != len(parents):
+            raise TypeError(
+                f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
+            )
+        s = sum(xs, sum(partials, y))  # finite unless an item is not (kernel: finiteness)
+        if s - s and not all(map(isfinite, (*xs, y, *partials))):
+            raise _op_error(op, xs, params)
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _as_op_error(op, xs, params, e) from None
+    out = _new(Value)
+    out.data, out.grad, out._pass_grad = y, 0.0, None
+    out._origin, out._parents, out._partials = (op, params, "") if params else op, parents, partials
+    return out
+
+
+def unary_node(op: Op, a: Value) -> Value:
+    """``op`` (a one-input registry entry without params) applied to ``a``: what
+    ``a.relu()`` does, for callers that hold the op (a Neuron's activation)."""
+    x = a.data
+    try:
+        y, partials = op.f(x)
+        if len(partials) != 1:
+            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 1 inputs")
+        # The input too: a relu or tanh of inf or nan would be finite (only .data set by hand
+        # can hold one).
+        s = x + y + partials[0]
+        if s - s and not (isfinite(x) and isfinite(y) and isfinite(partials[0])):
+            raise _op_error(op, [x], ())
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _as_op_error(op, [x], (), e) from None
+    out = _new(Value)
+    out.data, out.grad, out._pass_grad = y, 0.0, None
+    out._origin, out._parents, out._partials = op, (a,), partials
+    return out
+
+
+def binary_node(op: Op, a: Value, b: Value) -> Value:
+    x, z = a.data, b.data
+    try:
+        y, partials = op.f(x, z)
+        if len(partials) != 2:
+            raise TypeError(f"op {op.name!r} returned {len(partials)} partials for 2 inputs")
+        s = x + z + y + partials[0] + partials[1]
+        if s - s and not all(map(isfinite, (x, z, y, *partials))):
+            raise _op_error(op, [x, z], ())
+    except (ArithmeticError, ValueError, TypeError) as e:
+        raise _as_op_error(op, [x, z], (), e) from None
+    out = _new(Value)
+    out.data, out.grad, out._pass_grad = y, 0.0, None
+    out._origin, out._parents, out._partials = op, (a, b), partials
+    return out
+
+
+def dot_node(
+    a: tuple[Value, ...], b: tuple[Value, ...], b_data: Sequence[float], op: Op | None = None
+) -> Value:
+    """``dot(a, b)`` for Values whose lengths already agree, with ``b``'s data given: a Layer
+    reads its inputs once for all of its neurons. With ``op`` made by ``fused.dot_then``,
+    ``activation(dot(a, b))`` as one node: a Neuron's. ValueError when the lengths differ (a
+    Neuron of another size put into a Layer by hand)."""
+    a_data = [v.data for v in a]
+    if len(a_data) != len(b_data):
+        raise _unequal_lengths_error(a, b_data)
+    if op is None:
+        op = OPS["dot"]
+    elif not isinstance(op, FusedOp) and op is not OPS["dot"]:
+        raise TypeError(f"dot_node takes dot or an op made by fused.dot_then, got {op.name!r}")
+    try:
+        y, partials = dot_parts(a_data, b_data)
+        # NOTE: the partials are the inputs, and an inf or nan among them makes the sum of
+        # products inf or nan (inf * 0 is nan): a finite y is enough.
+        if y - y:
+            raise _op_error(op, [*a_data, *b_data], ())
+        if isinstance(op, FusedOp):  # what op.f computes, without packing the inputs
+            y, partials = activated(op.activation, y, partials)
+    except (ArithmeticError, TypeError, ValueError) as e:
+        raise _as_op_error(op, [*a_data, *b_data], (), e) from None
+    out = _new(Value)
+    out.data, out.grad, out._pass_grad = y, 0.0, None
+    out._origin, out._parents, out._partials = op, a + b, partials
+    return out
 
 
 def constant(x: float) -> Value:
@@ -482,14 +403,12 @@ def constant(x: float) -> Value:
     ValueError naming "the operand" when ``x`` is not a finite number."""
     out = _new(Value)
     out.data = x if type(x) is float and not x - x else _as_float(x, "the operand")
-    out.grad, out._g, out._origin, out._parents, out._partials = (
-        0.0,
-        None,
-        None,
-        (),
-        (),
-    )
+    out.grad, out._pass_grad, out._origin, out._parents, out._partials = 0.0, None, None, (), ()
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments and errors: what a number must be, and which error names what went wrong.
 
 
 def _as_float(x: object, what: str = "data") -> float:
@@ -515,7 +434,7 @@ def _as_label(label: object) -> str:
     return label
 
 
-def _failure(op: Op, xs: list[float], params: tuple[float, ...], e: Exception) -> Exception:
+def _as_op_error(op: Op, xs: list[float], params: tuple[float, ...], e: Exception) -> Exception:
     """What to raise when evaluating ``op`` at ``xs`` raised ``e``: OpError, unless ``e`` is
     one already or a TypeError of the op's own (its inputs are all floats)."""
     if isinstance(e, OpError) or (isinstance(e, TypeError) and all(type(x) is float for x in xs)):
@@ -536,7 +455,7 @@ def _op_error(op: Op, xs: list[float], params: tuple[float, ...], reason: str = 
             )
     domains = op.domains(*params)
     # A domain per input (the registry's tests check it), one for all of a variadic op's.
-    for i, (x, d) in enumerate(zip(xs, domains * len(xs) if op.arity == VARIADIC else domains)):  # noqa: B905
+    for i, (x, d) in enumerate(zip(xs, domains * len(xs) if op.arity == VARIADIC else domains)):
         if x not in d:
             where = f"input {i + 1} " if len(xs) > 1 else ""
             return OpError(op.name, (*xs, *params), f"{where}outside the domain {d}")
@@ -551,19 +470,27 @@ def _not_a_finite_float(x: object) -> str:
         try:
             return "" if isfinite(x) else f"is {x!r}"
         except OverflowError:
-            return f"is {_a(type(x).__name__)} beyond float64's range"
-    return f"is {_a(type(x).__name__)}"
+            return f"is {_with_article(type(x).__name__)} beyond float64's range"
+    return f"is {_with_article(type(x).__name__)}"
 
 
-def _a(noun: str) -> str:
+def _with_article(noun: str) -> str:
     """The noun with its indefinite article: "a str", "an int"."""
     return f"{'an' if noun[0].lower() in 'aeiou' else 'a'} {noun}"
 
 
-def _add_method(op: Op) -> None:
-    if op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
+_methods: dict[str, Op] = {}  # the Value methods _method_hook added, by name
+
+
+def _method_hook(op: Op, added: bool) -> None:
+    """Give an op spelled ``"{}.name()"`` its Value method (unless Value has that name), and
+    take it away when the op is unregistered."""
+    if added and op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
         setattr(Value, op.name, lambda self: unary_node(op, self))
+        _methods[op.name] = op
+    elif not added and _methods.get(op.name) is op:
+        delattr(Value, op.name)
+        del _methods[op.name]
 
 
-for _op in OPS.values():  # an op added to the table as a method needs no code here
-    _add_method(_op)
+on_change(_method_hook)  # an op added to the table as a method needs no code here

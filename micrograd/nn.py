@@ -15,7 +15,8 @@ from types import ModuleType
 from typing import Literal
 
 from .engine import Value, constant, dot, dot_node
-from .ops import OPS, dot_then
+from .fused import dot_then
+from .ops import OPS
 
 Activation = Literal["relu", "tanh", "linear"]
 ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
@@ -60,10 +61,10 @@ class Neuron(Module):
         xs = (*_values(x, len(self.w), "Neuron"), constant(1.0))
         return self.forward(xs, tuple([v.data for v in xs]))
 
-    def forward(self, x1: tuple[Value, ...], x1_data: Sequence[float]) -> Value:
-        """activation(dot(w + [b], x1)) as one node (``ops.dot_then``); x1 must be the inputs
-        followed by the constant 1 (which a Layer shares between its neurons), as Values of the
-        right number, and x1_data their data."""
+    def forward(self, inputs_and_one: tuple[Value, ...], data: Sequence[float]) -> Value:
+        """activation(dot(w + [b], inputs_and_one)) as one node (``fused.dot_then``):
+        ``inputs_and_one`` is the inputs followed by the constant 1 (which a Layer shares
+        between its neurons), as Values of the right number, and ``data`` their data."""
         # Looked up by the activation's name: a Neuron holds no function, and pickles.
         try:
             op = _NEURON_OPS[self.activation]
@@ -71,7 +72,7 @@ class Neuron(Module):
             raise ValueError(
                 f"Neuron.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
             ) from None
-        return dot_node((*self.w, self.b), x1, x1_data, op)
+        return dot_node((*self.w, self.b), inputs_and_one, data, op)
 
     @property
     def nonlin(self) -> bool:
@@ -108,7 +109,7 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         xs = (*_values(x, len(self.neurons[0].w), "Layer"), constant(1.0))
-        xs_data = tuple([v.data for v in xs])  # a tuple: dot_parts need not copy it
+        xs_data = tuple([v.data for v in xs])  # a tuple: fused.dot_parts need not copy it
         out = [n.forward(xs, xs_data) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 

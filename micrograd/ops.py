@@ -3,15 +3,20 @@
 An op's ``f`` maps input floats (then its constant parameters) to the output value and the
 local partial derivatives d out / d input_i. Everything else -- the ``Value`` methods, the
 generated tests, the PyTorch translation, the benchmarks, the docs' op list -- reads this table.
+
+To add an op, add one row to ``OPS`` below (or, from outside the package, ``register(Op(...))``;
+``registered(op)`` for a ``with`` block): an op spelled ``"{}.name()"`` becomes a Value method,
+and the property tests generate its checks from the row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
-from math import exp, inf, isfinite, log, tanh
+from math import exp, inf, log, tanh
 from operator import mul
 from typing import Any
 
@@ -63,9 +68,8 @@ class Op:
     mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
     params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
     commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
-    activation: Op | None = None  # an op made by dot_then: the one-input op it applies to dot
 
-    def spelled(self, *params: float) -> str:
+    def symbol_for(self, *params: float) -> str:
         """The op's symbol for these params: ``+``, ``*``, ``**2``, ``tanh``, ``ReLU`` ..."""
         return self.symbol(*params) if callable(self.symbol) else self.symbol
 
@@ -107,7 +111,7 @@ def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
     y = math.pow(a, b)
     # NOTE: b * a**(b - 1) as y * (b / a) does not round b - 1 (nor overflow for tiny a and b);
     # as y / a * b where b / a overflows first; where y underflows, a**(b - 1) directly.
-    if y < 2.2250738585072014e-308:
+    if y < sys.float_info.min:  # the smallest normal float
         da = b * math.pow(a, b - 1)
     else:
         r = b / a
@@ -130,67 +134,7 @@ def _sigmoid(a: float) -> tuple[float, tuple[float, ...]]:
 
 def _dot(*ab: float) -> tuple[float, tuple[float, ...]]:
     n = len(ab) // 2
-    return dot_parts(ab[:n], ab[n:])
-
-
-def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[float, ...]]:
-    """dot's value and partials for the two halves of its inputs (the engine's fast path)."""
-    return sum(map(mul, a, b)), tuple(b) + tuple(a)  # tuple(t) is t: no copy for tuples
-
-
-def activated(
-    activation: Op, z: float, partials: tuple[float, ...]
-) -> tuple[float, tuple[float, ...]]:
-    """``activation`` applied to a node's value ``z`` and ``partials``: the value and partials
-    of ``activation(node)`` by the chain rule, each partial times activation'(z). They are kept
-    as they are where that is 1 (a relu that is on) and are +0.0 where it is 0 (a relu that is
-    off, as relu's own partial). OverflowError when a result is not finite."""
-    y, (d,) = activation.f(z)
-    if y - y or d - d:  # inf or nan
-        raise OverflowError
-    if d == 1.0:
-        return y, partials
-    if not d:
-        return y, (0.0,) * len(partials)
-    partials = tuple(map(mul, partials, repeat(d)))
-    if not all(map(isfinite, partials)):
-        raise OverflowError
-    return y, partials
-
-
-def dot_then(activation: Op) -> Op:
-    """dot followed by ``activation`` as one op: a Neuron's node, ``activation(dot(xs, ys))``.
-
-    Derived from the two registry entries, not declared anew: its partials are the chain
-    rule's product, activation'(dot) times dot's. ``activation`` must take one input on the
-    whole real line and no params (relu, tanh, sigmoid ...); ValueError otherwise. Its kinks
-    lie where the dot meets the activation's, which no point of one input marks: the new
-    op declares none.
-    """
-    if activation.arity != 1:
-        n = "an even number of" if activation.arity == VARIADIC else activation.arity
-        why = f"takes {n} inputs"
-    elif activation.params:
-        why = f"has params ({', '.join(activation.params)})"
-    elif activation.domains() != (REAL,):
-        why = f"is defined on {activation.domains()[0]} only"
-    else:
-
-        def f(*ab: float) -> tuple[float, tuple[float, ...]]:
-            return activated(activation, *_dot(*ab))
-
-        return Op(
-            f"dot_{activation.name}",
-            VARIADIC,
-            f,
-            activation.syntax.replace("{}", "dot([{}], [{}])"),
-            symbol=f"{activation.spelled()}(dot)",
-            activation=activation,
-        )
-    raise ValueError(
-        f"dot_then takes a one-input op without params defined on every real: "
-        f"{activation.name!r} {why}"
-    )
+    return sum(map(mul, ab[:n], ab[n:])), ab[n:] + ab[:n]
 
 
 def _torch_dot(torch: Any, *ab: Any) -> Any:
@@ -227,6 +171,52 @@ OPS = registry(
     Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", symbol="dot", commutative=True, torch=_torch_dot, mp=_mp_dot),
 )
 # fmt: on
+
+
+# Changing the registry. The engine gives a method-spelled op its Value method through a hook,
+# so this module needs nothing of the engine.
+_hooks: list[Callable[[Op, bool], None]] = []
+
+
+def on_change(hook: Callable[[Op, bool], None]) -> None:
+    """Call ``hook(op, True)`` for every op registered now and from now on, and
+    ``hook(op, False)`` for every op unregistered: how the engine adds and removes methods."""
+    _hooks.append(hook)
+    for op in OPS.values():
+        hook(op, True)
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the registry; an op spelled ``"{}.name()"`` becomes a Value method."""
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is already registered")
+    OPS[op.name] = op
+    for hook in _hooks:
+        hook(op, True)
+    return op
+
+
+def unregister(name: str) -> Op:
+    """Remove the op ``name`` from the registry (and the Value method it added); return it."""
+    if name not in OPS:
+        raise KeyError(f"no op {name!r} is registered")
+    op = OPS.pop(name)
+    for hook in _hooks:
+        hook(op, False)
+    return op
+
+
+@contextmanager
+def registered(*ops: Op) -> Iterator[None]:
+    """Register ``ops`` for the duration of a ``with`` block; the registry is as it was after."""
+    done: list[Op] = []
+    try:
+        for op in ops:
+            done.append(register(op))  # noqa: PERF401 (one at a time: undone if one fails)
+        yield
+    finally:
+        for op in reversed(done):
+            unregister(op.name)
 
 
 class _Name(str):
@@ -267,9 +257,10 @@ __all__: Sequence[str] = [
     "VARIADIC",
     "Domain",
     "Op",
-    "activated",
-    "dot_parts",
-    "dot_then",
+    "on_change",
     "op_table",
+    "register",
+    "registered",
     "registry",
+    "unregister",
 ]

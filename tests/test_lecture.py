@@ -130,13 +130,13 @@ def test_the_tanh_neuron_backpropagates_to_the_closed_form(how):
 
 def test_assigning_a_backward_closure_points_to_the_registry():
     a = Value(2.0)
-    with pytest.raises(TypeError, match=r"registry.*micrograd/ops\.py.*Add an op in one table row"):
+    with pytest.raises(TypeError, match=r"registry.*micrograd/ops\.py.*help\(micrograd\.ops\)"):
         a._backward = lambda: None
 
 
 def test_building_a_node_by_hand_points_to_the_registry():
     a, b = Value(2.0), Value(3.0)
-    with pytest.raises(TypeError, match=r"micrograd/ops\.py.*Add an op in one table row"):
+    with pytest.raises(TypeError, match=r"micrograd/ops\.py.*help\(micrograd\.ops\)"):
         Value(6.0, (a, b), "*")
     with pytest.raises(TypeError, match="label must be a str"):
         Value(1.0, label=3)

@@ -9,11 +9,10 @@ import re
 
 import pytest
 
-import micrograd.engine
 from micrograd import OPS, OpError, Value, apply, dot
-from micrograd.engine import register
+from micrograd.engine import binary_node
 from micrograd.nn import Neuron
-from micrograd.ops import Op
+from micrograd.ops import Op, register, registered
 
 
 def _hand_set(data: object) -> Value:
@@ -33,8 +32,8 @@ def _assign_backward() -> None:
 
 
 NO_CLOSURES = (
-    "micrograd's ops are declared in its registry, micrograd/ops.py (README: 'Add an op in one "
-    "table row')"
+    "micrograd's ops are declared in its registry, micrograd/ops.py (how to add one: "
+    "help(micrograd.ops))"
 )
 
 
@@ -136,8 +135,8 @@ CALLS = [
         _assign_backward,
         TypeError,
         "micrograd does not take a _backward closure: an op's value and local derivatives "
-        "are declared once in its registry, micrograd/ops.py (README: 'Add an op in one table "
-        "row'); node._backward() then does that node's chain-rule step",
+        "are declared once in its registry, micrograd/ops.py (how to add one: "
+        "help(micrograd.ops)); node._backward() then does that node's chain-rule step",
     ),
     (
         lambda: Value(1.0, (Value(2.0),)),  # children alone, or an op alone: refused as well
@@ -300,72 +299,65 @@ def test_a_nodes_backward_names_an_overflow(x_grad, y_grad):
     assert x.grad == x_grad  # nothing was added
 
 
-@pytest.fixture
-def scratch_registry(monkeypatch):
-    """Register ops for one test: the registry and Value's methods are restored after it."""
-    monkeypatch.setattr(micrograd.engine, "OPS", dict(micrograd.engine.OPS))
-    methods = set(vars(Value))
-    yield
-    for name in set(vars(Value)) - methods:
-        delattr(Value, name)
-
-
-def test_an_op_returning_the_wrong_number_of_partials_is_named(scratch_registry):
-    register(Op("one_short", 1, lambda a: (a, ()), "{}.one_short()", torch="neg"))
-    register(Op("two_short", 2, lambda a, b: (a, (1.0,)), "two_short({}, {})", torch="add"))
+def test_an_op_returning_the_wrong_number_of_partials_is_named():
+    one_short = Op("one_short", 1, lambda a: (a, ()), "{}.one_short()", torch="neg")
+    two_short = Op("two_short", 2, lambda a, b: (a, (1.0,)), "two_short({}, {})", torch="add")
+    with registered(one_short, two_short):
+        with pytest.raises(TypeError) as raised:
+            Value(1.0).one_short()
+        assert str(raised.value) == "op 'one_short' returned 0 partials for 1 inputs"
+        with pytest.raises(TypeError) as raised:
+            apply(two_short, 1.0, 2.0)
+        assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
+    # The engine's two-input path, which the operators take.
     with pytest.raises(TypeError) as raised:
-        Value(1.0).one_short()
-    assert str(raised.value) == "op 'one_short' returned 0 partials for 1 inputs"
-    with pytest.raises(TypeError) as raised:
-        apply(micrograd.engine.OPS["two_short"], 1.0, 2.0)
-    assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
-    # An operator's op, through the engine's two-input path.
-    micrograd.engine.OPS["mul"] = micrograd.engine.OPS["two_short"]
-    with pytest.raises(TypeError) as raised:
-        Value(1.0) * 2.0
+        binary_node(two_short, Value(1.0), Value(2.0))
     assert str(raised.value) == "op 'two_short' returned 1 partials for 2 inputs"
 
 
-def test_apply_names_every_param_an_op_takes(scratch_registry):
-    clip = register(
-        Op(
-            "clip",
-            1,
-            lambda a, lo, hi: (min(max(a, lo), hi), (1.0,)),
-            "clip({}, {!r}, {!r})",
-            params={"lo": (0.0,), "hi": (1.0,)},
-        )
+def test_apply_names_every_param_an_op_takes():
+    clip = Op(
+        "clip",
+        1,
+        lambda a, lo, hi: (min(max(a, lo), hi), (1.0,)),
+        "clip({}, {!r}, {!r})",
+        params={"lo": (0.0,), "hi": (1.0,)},
     )
-    with pytest.raises(TypeError) as raised:
+    with registered(clip), pytest.raises(TypeError) as raised:
         apply(clip, 1.0, params=(0.0,))
     assert str(raised.value) == "apply: clip takes 2 params (lo, hi), got (0.0,)"
 
 
-def test_register_adds_a_method_only_for_a_method_spelled_op_not_already_defined(
-    scratch_registry,
-):
+def test_register_adds_a_method_only_for_a_method_spelled_op_not_already_defined():
     def double(a):
         return 2.0 * a, (2.0,)
 
-    register(Op("double", 1, double, "{}.double()", torch="mul"))
-    assert Value(1.5).double().data == 3.0
-    register(Op("twice", 1, double, "twice({})", torch="mul"))
-    assert not hasattr(Value, "twice")  # spelled as a function: no method
     zero_grad = Value.zero_grad
-    register(Op("zero_grad", 1, double, "{}.zero_grad()", torch="mul"))  # a name Value has
+    ops = (
+        Op("double", 1, double, "{}.double()", torch="mul"),
+        Op("twice", 1, double, "twice({})", torch="mul"),
+        Op("zero_grad", 1, double, "{}.zero_grad()", torch="mul"),  # a name Value has
+    )
+    with registered(*ops):
+        assert Value(1.5).double().data == 3.0
+        assert not hasattr(Value, "twice")  # spelled as a function: no method
+        assert Value.zero_grad is zero_grad
+        with pytest.raises(ValueError, match=re.escape("op 'double' is already registered")):
+            register(Op("double", 1, double, "{}.double()", torch="mul"))
+    # Unregistered: the method it added is gone, the one Value had is kept.
+    assert not hasattr(Value, "double")
     assert Value.zero_grad is zero_grad
-    with pytest.raises(ValueError, match=re.escape("op 'double' is already registered")):
-        register(Op("double", 1, double, "{}.double()", torch="mul"))
+    assert "double" not in OPS
 
 
-def test_a_variadic_ops_error_names_the_input_outside_its_domain(scratch_registry):
+def test_a_variadic_ops_error_names_the_input_outside_its_domain():
     from micrograd.ops import POSITIVE, VARIADIC
 
     def log_dot(*ab):
         n = len(ab) // 2
         return sum(math.log(a) * b for a, b in zip(ab[:n], ab[n:], strict=True)), ab
 
-    op = register(Op("log_dot", VARIADIC, log_dot, "log_dot({}, {})", domain=(POSITIVE,)))
-    with pytest.raises(OpError) as raised:
+    op = Op("log_dot", VARIADIC, log_dot, "log_dot({}, {})", domain=(POSITIVE,))
+    with registered(op), pytest.raises(OpError) as raised:
         apply(op, 1.0, -1.0, 2.0, 3.0)  # log(-1.0): its second input
     assert str(raised.value) == "log_dot(1.0, -1.0, 2.0, 3.0): input 2 outside the domain 0 < x"

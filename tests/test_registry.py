@@ -15,10 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import micrograd.engine
 from micrograd import OPS, Domain, Op, Value, dot
-from micrograd.engine import register
-from micrograd.ops import VARIADIC, registry
+from micrograd.ops import VARIADIC, op_table, register, registered, registry
 from micrograd.testing import EPS, ULPS, op_params, points, spell
 
 each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
@@ -83,7 +81,7 @@ def test_value_api_dispatches_through_the_registry(op, data):
     xs = [data.draw(points(d, op.kinks)) for d in domains]
     env = {f"a{i}": Value(x) for i, x in enumerate(xs)}
     out = eval(spell(op, list(env), params), {"dot": dot}, env)
-    assert out._fn is op, f"{spell(op, list(env), params)} did not go through OPS[{op.name!r}]"
+    assert out._entry is op, f"{spell(op, list(env), params)} did not go through OPS[{op.name!r}]"
     assert all(p is v for p, v in zip(out._parents, env.values(), strict=True))
     assert out.data == op.f(*xs, *params)[0]
 
@@ -160,7 +158,7 @@ def test_a_name_is_declared_once():
         register(op)
 
 
-def test_a_registered_method_op_becomes_a_value_method(monkeypatch):
+def test_a_registered_method_op_becomes_a_value_method():
     op = Op(
         "square",
         1,
@@ -169,15 +167,12 @@ def test_a_registered_method_op_becomes_a_value_method(monkeypatch):
         torch="square",
         mp=lambda mp, a: a * a,
     )
-    monkeypatch.setattr(micrograd.engine, "OPS", dict(OPS))
-    try:
-        register(op)
+    with registered(op):
         x = Value(3.0)
         y = x.square()
         y.backward()
-        assert (y.data, x.grad, y._fn) == (9.0, 6.0, op)
-    finally:
-        del Value.square
+        assert (y.data, x.grad, y._entry) == (9.0, 6.0, op)
+    assert not hasattr(Value, "square")
 
 
 def test_only_ops_spelled_as_methods_become_methods():
@@ -223,7 +218,7 @@ def test_op_table_shows_an_op_it_was_not_written_for():
         torch=lambda torch, a, lo: torch.clamp(a, lo, 1.0),
         params={"lo": (-1.0,)},
     )
-    row = micrograd.ops.op_table({"clip": op}).splitlines()[2]
+    row = op_table({"clip": op}).splitlines()[2]
     assert row == "| clip | `x.clip(lo)` | `clip` | - | x = -1: 0, x = 1: 0 | - |"
 
 
@@ -233,7 +228,7 @@ def test_op_table_shows_a_dash_for_what_an_op_does_not_declare():
 
     op = Op("bare", 1, lambda a: (a, (1.0,)), "bare({})")
     named = Op("named", 1, lambda a: (a, (1.0,)), "named({})", symbol=unnamed, torch="abs")
-    rows = micrograd.ops.op_table({"bare": op, "named": named}).splitlines()[2:]
+    rows = op_table({"bare": op, "named": named}).splitlines()[2:]
     assert rows == [
         "| bare | `bare(x)` | - | any finite x | - | - |",
         "| named | `named(x)` | - | any finite x | - | `torch.abs` |",

@@ -12,6 +12,7 @@ Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
 """
 
 from ..engine import OpError
+from ..ops import registered
 from .gradcheck import (
     GradcheckError,
     central_difference,
@@ -38,7 +39,6 @@ from .programs import (
     op_params,
     points,
     programs,
-    registered,
     run_engine,
     run_float,
     safe,

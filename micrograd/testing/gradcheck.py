@@ -171,7 +171,7 @@ def _output(out: Any) -> Any:
 
 def _convention(out: Any, leaf: Any) -> str:
     """For a single registry op at one of its kinks: the derivative its entry declares there."""
-    op = getattr(out, "_fn", None)
+    op = getattr(out, "_entry", None)
     parents = getattr(out, "_parents", ())
     if op is None or leaf not in parents or leaf.data not in op.kinks:
         return ""
@@ -183,7 +183,7 @@ def _convention(out: Any, leaf: Any) -> str:
 
 def _near(out: Any, leaf: Any, reach: float) -> str:
     """For a single registry op with a kink within ``reach`` of the leaf: that kink."""
-    op = getattr(out, "_fn", None)
+    op = getattr(out, "_entry", None)
     if op is None or leaf not in getattr(out, "_parents", ()):
         return ""
     near = [k for k in op.kinks if abs(leaf.data - k) <= reach]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ..engine import Value, apply, register
+from ..engine import Value, apply
 from ..ops import OPS, VARIADIC, Domain, Op
 
 BOUND = 1e3  # drawn programs keep every value and local partial within +-BOUND ...
@@ -284,19 +283,6 @@ def _joiner(ops: Sequence[Op]) -> Op | None:
     return None
 
 
-@contextmanager
-def registered(op: Op) -> Iterator[Op]:
-    """Register ``op`` for the duration of a ``with`` block (and its Value method, if any)."""
-    had_method = hasattr(Value, op.name)
-    register(op)
-    try:
-        yield op
-    finally:
-        del OPS[op.name]
-        if not had_method and hasattr(Value, op.name):
-            delattr(Value, op.name)
-
-
 __all__ = [
     "BOUND",
     "MARGIN",
@@ -305,7 +291,6 @@ __all__ = [
     "op_params",
     "points",
     "programs",
-    "registered",
     "run_engine",
     "run_float",
     "safe",

@@ -1,4 +1,4 @@
-"""A Neuron's node: dot then its activation as one node (``ops.dot_then``), checked against the
+"""A Neuron's node: dot then its activation as one node (``fused.dot_then``), checked against the
 two nodes it replaces, for every registry op that ``dot_then`` accepts (the id is the op's name).
 
 Error model: the fused node's value is the activation's f at dot's value, as in the two nodes,
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from micrograd import OPS, OpError, Value
 from micrograd.engine import dot_node, unary_node
-from micrograd.ops import REAL, VARIADIC, Op, dot_then
+from micrograd.fused import dot_then
+from micrograd.ops import REAL, VARIADIC, Op
 from micrograd.testing import points
 
 TINY = 2.0**-1074
@@ -53,8 +54,8 @@ def test_the_fused_node_is_the_activation_of_the_dot_node(op, ab, gradient):
     fused = dot_node(fa, fb, b, dot_then(op))
     unfused = unary_node(op, dot_node(ua, ub, b))
     assert same_float(fused.data, unfused.data)
-    assert fused._op == f"{op.spelled()}(dot)"
-    assert fused._fn.name == f"dot_{op.name}"
+    assert fused._op == f"{op.symbol_for()}(dot)"
+    assert fused._entry.name == f"dot_{op.name}"
     assert fused._parents == (*fa, *fb)
     fused.backward(gradient)
     unfused.backward(gradient)
@@ -141,7 +142,7 @@ def test_the_fused_ops_f_is_what_the_node_holds(op, ab):
     out = dot_node(leaves(a), leaves(b), b, fused)
     y, partials = fused.f(*a, *b)
     assert same_float(y, out.data)
-    # the same floats, signs of zero included (both compute them with ops.activated)
+    # the same floats, signs of zero included (both compute them with fused.activated)
     assert [same_float(p, d) for p, d in zip(partials, out._partials, strict=True)] == [True] * len(
         partials
     )
@@ -163,7 +164,7 @@ def test_dot_node_takes_dot_or_a_fused_op_only():
     assert dot_node(a, b, (2.0,), OPS["dot"]).data == 2.0
     with pytest.raises(TypeError) as e:
         dot_node(a, b, (2.0,), OPS["relu"])
-    assert str(e.value) == "dot_node takes dot or an op made by ops.dot_then, got 'relu'"
+    assert str(e.value) == "dot_node takes dot or an op made by fused.dot_then, got 'relu'"
 
 
 def same_float(a, b):
