@@ -185,10 +185,10 @@ class Value:
         """
         # The algorithm and its invariants: micrograd.kernel.
         self._pass_grad = _as_float(gradient, "gradient")  # marks self as reached, too
-        inner, ends = kernel.reach(self)
         # A try block costs nothing in 3.11 until it raises: any failure (OpError,
         # KeyboardInterrupt ...) unmarks every node; success unmarks each as it commits.
         try:
+            inner, ends = kernel.reach(self)
             bad = kernel.propagate(inner)
             if bad is not None:
                 raise OpError("backward", (self.data,), f"the gradient at {bad!r} overflows")
@@ -379,8 +379,12 @@ def dot_node(
     if len(a_data) != len(b_data):
         raise _unequal_lengths_error(a, b_data)
     if op is None:
-        op = OPS["dot"]
-    elif not isinstance(op, FusedOp) and op is not OPS["dot"]:
+        op, activation = OPS["dot"], None
+    elif type(op) is FusedOp:
+        activation = op.activation
+    elif op is OPS["dot"]:
+        activation = None
+    else:
         raise TypeError(f"dot_node takes dot or an op made by fused.dot_then, got {op.name!r}")
     try:
         y, partials = dot_parts(a_data, b_data)
@@ -388,8 +392,8 @@ def dot_node(
         # products inf or nan (inf * 0 is nan): a finite y is enough.
         if y - y:
             raise _op_error(op, [*a_data, *b_data], ())
-        if isinstance(op, FusedOp):  # what op.f computes, without packing the inputs
-            y, partials = activated(op.activation, y, partials)
+        if activation is not None:  # what op.f computes, without packing the inputs
+            y, partials = activated(activation, y, partials)
     except (ArithmeticError, TypeError, ValueError) as e:
         raise _as_op_error(op, [*a_data, *b_data], (), e) from None
     out = _new(Value)

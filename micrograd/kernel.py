@@ -56,7 +56,8 @@ class Node(Protocol):
 
 def reach(root: N) -> tuple[list[N], list[N]]:
     """``(inner, ends)`` of step 1, with ``_pass_grad`` set to 0.0 on each but root (which the
-    caller has set, to anything but None). No recursion: the graph may be deep."""
+    caller has set, to anything but None). No recursion: the graph may be deep. Whatever stops
+    it (KeyboardInterrupt, MemoryError), the caller unmarks (I5)."""
     inner: list[N] = []
     ends: list[N] = []
     if not any(root._partials):
@@ -65,22 +66,18 @@ def reach(root: N) -> tuple[list[N], list[N]]:
     # stacks, the nodes being visited and their edges left, in step: no tuple per node.
     nodes = [root]
     stack = [compress(root._parents, root._partials)]
-    try:
-        while stack:
-            for p in stack[-1]:
-                if p._pass_grad is None:  # not yet reached in this pass
-                    p._pass_grad = 0.0
-                    if any(p._partials):
-                        nodes.append(p)
-                        stack.append(compress(p._parents, p._partials))
-                        break
-                    ends.append(p)
-            else:
-                stack.pop()
-                inner.append(nodes.pop())
-    except BaseException:  # KeyboardInterrupt, MemoryError: I5
-        unmark(root)
-        raise
+    while stack:
+        for p in stack[-1]:
+            if p._pass_grad is None:  # not yet reached in this pass
+                p._pass_grad = 0.0
+                if any(p._partials):
+                    nodes.append(p)
+                    stack.append(compress(p._parents, p._partials))
+                    break
+                ends.append(p)
+        else:
+            stack.pop()
+            inner.append(nodes.pop())
     return inner, ends
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from micrograd import OPS, Domain, Op, Value, dot
 from micrograd.ops import VARIADIC, op_table, register, registered, registry
 from micrograd.testing import EPS, ULPS, op_params, points, spell
+from tests.helpers import same_float
 
 each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 
@@ -98,11 +99,6 @@ PYTORCH_AT_KINKS = {
 def kink_points(op):
     """Each kink, and -0.0 beside a kink at 0 (the same point, the other sign of zero)."""
     return [y for k in op.kinks for y in ((k, -k) if k == 0 else (k,))]  # no set: 0.0 == -0.0
-
-
-def same_float(a, b):
-    """a and b are the same float, the sign of zero included."""
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 @each_op

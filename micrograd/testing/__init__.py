@@ -7,6 +7,7 @@ Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
 - ``oracle``: the precise oracle (mpmath at ORACLE_DPS digits) and the error model
   (``error_bounds``, ULPS).
 - ``gradcheck``: finite differences, ``gradcheck`` and ``check_program``.
+- ``reference``: ``reference_backward``, the plain meaning of ``Value.backward``.
 - ``conformance``: the same checks driven through an adapter over another engine, giving a
   scorecard (``python -m micrograd.conformance --help``).
 """
@@ -44,6 +45,7 @@ from .programs import (
     safe,
     spell,
 )
+from .reference import reference_backward
 
 __all__ = [
     "BOUND",
@@ -67,6 +69,7 @@ __all__ = [
     "oracle_gradients",
     "points",
     "programs",
+    "reference_backward",
     "registered",
     "run_engine",
     "run_float",

@@ -21,6 +21,7 @@ from micrograd.engine import dot_node, unary_node
 from micrograd.fused import dot_then
 from micrograd.ops import REAL, VARIADIC, Op
 from micrograd.testing import points
+from tests.helpers import same_float
 
 TINY = 2.0**-1074
 ACTIVATIONS = [
@@ -165,8 +166,3 @@ def test_dot_node_takes_dot_or_a_fused_op_only():
     with pytest.raises(TypeError) as e:
         dot_node(a, b, (2.0,), OPS["relu"])
     assert str(e.value) == "dot_node takes dot or an op made by fused.dot_then, got 'relu'"
-
-
-def same_float(a, b):
-    """a and b are the same float, the sign of zero included."""
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)

@@ -20,6 +20,7 @@ from micrograd import OPS, OpError, Value, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, op_params, points
 from micrograd.testing.oracle import op_exact, op_tolerance
+from tests.helpers import same_float
 
 MAX = sys.float_info.max
 OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
@@ -131,11 +132,6 @@ def check_any_input(op, xs, params):
         assert same_float(out._partials[0], op.kinks[x]), (
             f"d {op.name}({x!r}) = {out._partials[0]!r}, the registry declares {op.kinks[x]!r}"
         )
-
-
-def same_float(a, b):
-    """a and b are the same float, the sign of zero included."""
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
