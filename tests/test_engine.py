@@ -4,6 +4,7 @@ import gc
 import math
 import random
 
+import mpmath
 import pytest
 
 from micrograd import OpError, Value, apply, dot
@@ -164,15 +165,24 @@ def test_pow_at_zero_where_it_is_defined():
         assert (y.data, x.grad) == (value, grad), n
 
 
-def test_saturating_ops_keep_full_precision():
-    # tanh'(20) = sech(20)**2 = 4e-40 * (1 + O(e**-40)), sigmoid'(40) = e**-40 (1 + O(e**-40)):
-    # the naive 1 - t*t and s*(1 - s) would give 0 exactly.
-    x, y = Value(20.0), Value(40.0)
-    x.tanh().backward()
-    y.sigmoid().backward()
-    assert x.grad == pytest.approx(4 * math.exp(-40), rel=1e-14)
-    assert y.grad == pytest.approx(math.exp(-40), rel=1e-14)
-    assert Value(-1000.0).sigmoid().data == 0.0  # no overflow on the way
+@pytest.mark.parametrize("x", [20.0, -20.0, 40.0, -40.0, 300.0, -300.0, 700.0, -700.0])
+def test_saturating_ops_keep_full_precision_in_their_tails(x):
+    # tanh'(x) = sech(x)**2 ~ 4 e**-2|x| and sigmoid'(x) ~ e**-|x|: the naive 1 - t*t and
+    # s*(1 - s) give 0 exactly once t or s rounds to +-1. Error model: exp(-2|x|) and the few
+    # operations after it, each within 1/2 ulp: 8 ulps relative, no absolute slack (abs=0),
+    # down to the subnormals (tanh'(-300) is 4.2e-261; sigmoid'(700) is 9.9e-305).
+    with mpmath.workdps(50):
+        want_tanh = float(mpmath.sech(x) ** 2)
+        want_sigmoid = float(mpmath.exp(-x) / (1 + mpmath.exp(-x)) ** 2)
+    a, b = Value(x), Value(x)
+    a.tanh().backward()
+    b.sigmoid().backward()
+    assert a.grad == pytest.approx(want_tanh, rel=8 * 2**-52, abs=0)
+    assert b.grad == pytest.approx(want_sigmoid, rel=8 * 2**-52, abs=0)
+
+
+def test_a_saturated_sigmoid_does_not_overflow():
+    assert Value(-1000.0).sigmoid().data == 0.0
 
 
 def test_an_error_leaves_the_graph_usable():
@@ -278,13 +288,31 @@ def test_dot_checks_its_sequences():
         dot([], [])
 
 
+class _CountingLeaf(Value):
+    """A leaf that counts the writes to its grad."""
+
+    __slots__ = ("_stored", "writes")
+
+    @property
+    def grad(self):
+        return self._stored
+
+    @grad.setter
+    def grad(self, value):
+        self._stored, self.writes = value, getattr(self, "writes", 0) + 1
+
+
 def test_zero_grad_visits_each_node_once():
-    x = Value(1.0)
+    x = _CountingLeaf(1.0)
     y = x
-    for _ in range(200):  # 2**200 paths: a walk that revisits nodes never ends
+    for _ in range(12):  # 4096 paths from y to x: a walk that revisits nodes writes x 4096 times
         y = y + y
+    y.backward()
+    assert x.grad == 4096.0
+    x.writes = 0
     y.zero_grad()
-    assert x.grad == 0.0
+    assert (x.grad, x.writes) == (0.0, 1)
+    assert all(v.grad == 0.0 for v in _walk(y))
 
 
 def test_an_op_that_fails_inside_its_domain_says_why():
@@ -323,7 +351,7 @@ def test_powv_keeps_full_precision_for_a_tiny_exponent():
     a, b = Value(5e-324), Value(5e-17)
     (a**b).backward()
     exact = (5e-17 / 5e-324) * math.exp(5e-17 * math.log(5e-324))
-    assert a.grad == pytest.approx(exact, rel=1e-15)
+    assert a.grad == pytest.approx(exact, rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -386,6 +414,33 @@ def _every_constructor(x: Value) -> list[Value]:
         *layer([x, 1.0])[0]._prev,
         Value(3.0, label="c"),
     ]
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0, 0.5])  # 0: zero partials for the others; -1: relu off
+def test_prev_is_the_set_of_inputs_whatever_their_partials(x):
+    from micrograd import OPS, apply
+
+    v, zero = Value(x), Value(0.0)
+    cases = [
+        (v * zero, {v, zero}),  # d/dv = 0
+        (zero * v, {zero, v}),
+        (v.relu(), {v}),  # off at -1 and at 0: its one partial is 0
+        (v**0, {v}),  # an op with a param, partial 0
+        (apply(OPS["mul"], v, zero), {v, zero}),  # the generic path
+        (dot([v, zero], [zero, v]), {v, zero}),  # each input twice, partials zero and v
+    ]
+    for node, inputs in cases:
+        assert node._prev == inputs, node._op
+    assert len((v * 0.0)._prev) == 2, "a constant factor 0.0 is an input too"
+    # A Layer's fused nodes: every weight, the bias, every input and the constant 1, on and off.
+    layer = Layer(2, 2, activation="relu", rng=random.Random(0))
+    layer.neurons[0].w[0].data, layer.neurons[0].w[1].data = 1.0, 1.0
+    layer.neurons[1].w[0].data, layer.neurons[1].w[1].data = -1.0, -1.0  # off for x >= 0
+    for neuron, out in zip(layer.neurons, layer([v, zero]), strict=True):
+        known = {*neuron.w, neuron.b, v, zero}
+        assert known <= out._prev, out
+        [one] = out._prev - known
+        assert one.data == 1.0
 
 
 def test_every_new_node_starts_with_grad_zero_and_no_label():
@@ -459,8 +514,8 @@ def test_an_interrupted_backward_leaves_the_graph_as_it_was():
     assert (x.grad, trap.grad) == (0.0, 0.0)
     y.backward()  # and the next pass reaches every node
     t = math.tanh(4.0)
-    assert x.grad == pytest.approx(y.data / 2.0 + 2.0 * ((1 - t * t) * 4.0 + 3.0), rel=1e-15)
-    assert trap.grad == pytest.approx(4.0, rel=1e-15)
+    assert x.grad == pytest.approx(y.data / 2.0 + 2.0 * ((1 - t * t) * 4.0 + 3.0), rel=1e-15, abs=0)
+    assert trap.grad == pytest.approx(4.0, rel=1e-15, abs=0)
 
 
 def test_grads_whose_sum_exceeds_float64_are_not_an_overflow():
@@ -505,3 +560,13 @@ def test_backward_through_an_op_of_three_inputs():
     out.backward()
     # d/dx (x y + z) x = 2 x y + z = 16, d/dy = x**2 = 4, d/dz = x = 2: exact in floats
     assert (x.grad, y.grad, z.grad) == (16.0, 4.0, 2.0)
+
+
+def _walk(root: Value) -> list[Value]:
+    seen, stack = {root}, [root]
+    while stack:
+        for p in stack.pop()._parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return list(seen)

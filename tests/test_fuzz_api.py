@@ -851,6 +851,7 @@ def test_sgd(params, lr, grads):
 )
 @example(root=Value(1.0), fmt="svg", rankdir="LR", max_nodes=True, depth=0)
 @example(root=5, fmt="svg", rankdir="LR", max_nodes=None, depth=0)
+@example(root=Value(1.0), fmt="svg", rankdir="TB", max_nodes=None, depth=2)  # drawn: counted
 def test_draw_dot(root, fmt, rankdir, max_nodes, depth):
     errors = []
     if not isinstance(root, Value):
@@ -861,15 +862,19 @@ def test_draw_dot(root, fmt, rankdir, max_nodes, depth):
         errors.append((VALUE, ["rankdir"]))
     if max_nodes is not None:
         errors += size_errors("max_nodes", max_nodes)
+    built = 0  # Values in the graph, counted as they are made (root is a leaf)
     if isinstance(root, Value):
+        built = 1
         for _ in range(depth):
             root = root.tanh() * 2.0  # bounded: no overflow whatever the leaf
-        if type(max_nodes) is int and 1 <= max_nodes < len(trace(root)[0]):
+            built += 3  # the tanh, the constant 2.0 and the product
+        if type(max_nodes) is int and 1 <= max_nodes < built:
             errors.append((VALUE, ["max_nodes"]))
     ok, dot = raises_documented(lambda: draw_dot(root, fmt, rankdir, max_nodes), errors)
     assert not (ok and errors), dot
     if ok:
-        assert dot.source.count("shape=record") == len(trace(root)[0])
+        assert dot.source.count("shape=record") == built
+        assert dot.source.count(" -> ") == 2 * depth + 3 * depth  # op -> node; input -> op
 
 
 @settings(max_examples=max(5, settings.default.max_examples // 6))

@@ -12,7 +12,7 @@ import pytest
 
 from micrograd import Value
 from micrograd.nn import MLP, Layer, Neuron
-from micrograd.viz import draw_dot
+from micrograd.viz import draw_dot, trace
 
 
 def lecture_expression():
@@ -123,7 +123,7 @@ def test_the_tanh_neuron_backpropagates_to_the_closed_form(how):
             node._backward()
     else:
         o.backward()
-    assert o.data == pytest.approx(1 / math.sqrt(2), rel=1e-15)
+    assert o.data == pytest.approx(1 / math.sqrt(2), rel=1e-15, abs=0)
     for name, grad in NEURON_GRADS.items():
         assert v[name].grad == pytest.approx(grad, rel=1e-15, abs=0.0), name
 
@@ -291,3 +291,16 @@ def test_the_readme_lecture_section_runs_and_prints_its_numbers(capsys):
     losses = [float(line.split()[1]) for line in lines[2:]]
     assert len(losses) == 20
     assert losses[-1] < losses[0] / 10
+
+
+def test_the_lectures_neuron_with_x2_zero_draws_every_input():
+    # x2 = 0 makes d out / d w2 = 0: w2 is still an input of x2*w2, in _prev and in the drawing.
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x2w2 = x2 * w2
+    o = (x1 * w1 + x2w2 + b).tanh()
+    assert x2w2._prev == {x2, w2}
+    everyone = {"x1", "x2", "w1", "w2", "b"}
+    assert everyone <= {v.label for v in build_topo(o)}  # the lecture's code walks _prev
+    assert everyone <= {v.label for v in trace(o)[0]}  # draw_dot's

@@ -193,7 +193,7 @@ def test_neuron_computes_activation_of_affine_map():
         n = Neuron(2, activation)
         n.w[0].data, n.w[1].data, n.b.data = 0.3, 0.1, -0.05
         z = 0.3 * 0.5 + 0.1 * -2.0 - 0.05
-        assert n(x).data == pytest.approx(fn(z), rel=1e-15), activation
+        assert n(x).data == pytest.approx(fn(z), rel=1e-15, abs=0), activation
 
 
 def test_mlp_layers_use_the_activation_and_a_linear_output():
@@ -243,7 +243,7 @@ def test_sgd_steps_against_the_gradient():
     (p * q).backward()  # d/dp = q = -2, d/dq = p = 1
     opt = SGD([p, q], lr=0.1)
     opt.step()
-    assert (p.data, q.data) == pytest.approx((1.2, -2.1), rel=1e-15)
+    assert (p.data, q.data) == pytest.approx((1.2, -2.1), rel=1e-15, abs=0)
     opt.zero_grad()
     assert (p.grad, q.grad) == (0.0, 0.0)
 
@@ -251,9 +251,13 @@ def test_sgd_steps_against_the_gradient():
 def test_losses_match_their_definitions():
     scores = [Value(0.5), Value(-2.0), Value(3.0)]
     ys = [1.0, 1.0, -1.0]
-    assert max_margin_loss(scores, ys).data == pytest.approx((0.5 + 3.0 + 4.0) / 3, rel=1e-15)
-    assert mse_loss(scores, [0.0, 0.0, 1.0]).data == pytest.approx((0.25 + 4 + 4) / 3, rel=1e-15)
-    assert mean(scores).data == pytest.approx(1.5 / 3, rel=1e-15)
+    assert max_margin_loss(scores, ys).data == pytest.approx(
+        (0.5 + 3.0 + 4.0) / 3, rel=1e-15, abs=0
+    )
+    assert mse_loss(scores, [0.0, 0.0, 1.0]).data == pytest.approx(
+        (0.25 + 4 + 4) / 3, rel=1e-15, abs=0
+    )
+    assert mean(scores).data == pytest.approx(1.5 / 3, rel=1e-15, abs=0)
     params = [Value(1.0), Value(-3.0)]
     reg = l2(params, 0.5)
     reg.backward()
@@ -308,7 +312,10 @@ def test_a_layer_replaced_by_hand_gets_a_list_and_may_return_numbers():
     assert isinstance(halve.seen[0], list)  # as a Layer's one output reaches the next layer
     hidden = max(model.layers[0](X).data, 0.0)  # relu
     w, b = model.layers[2].neurons[0].w, model.layers[2].neurons[0].b
-    assert out.data == pytest.approx(w[0].data * hidden / 2 + w[1].data * hidden / 2 + b.data)
+    # The dot node sums the same products in the same order; hidden / 2 is exact: one rounding
+    # of slack per sum at most.
+    want = w[0].data * (hidden / 2) + w[1].data * (hidden / 2) + b.data
+    assert out.data == pytest.approx(want, rel=2**-51, abs=0)
 
 
 def test_a_neuron_of_another_size_in_a_layer_is_refused():

@@ -85,7 +85,7 @@ def test_forward_loss_and_every_gradient_match(nouts, activation, output_activat
     loss.backward()
     tloss = torch_loss(net, X, y)
     tloss.backward()
-    assert loss.data == pytest.approx(tloss.item(), rel=1e-12)
+    assert loss.data == pytest.approx(tloss.item(), rel=1e-12, abs=0)
     ours = [p.grad for p in model.parameters()]
     theirs = [t.grad[idx].item() for t, idx in torch_params(net)]
     assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-13)
@@ -110,7 +110,7 @@ def test_sgd_training_follows_the_pytorch_trajectory():
         topt.zero_grad()
         tloss.backward()
         topt.step()
-        assert loss.data == pytest.approx(tloss.item(), rel=1e-10), f"step {k}"
+        assert loss.data == pytest.approx(tloss.item(), rel=1e-10, abs=0), f"step {k}"
     ours = [p.data for p in model.parameters()]
     theirs = [t[idx].item() for t, idx in torch_params(net)]
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12)
