@@ -6,7 +6,7 @@ micrograd-cpp-engine (C++ core, built from source in Release mode; left out with
 does not build), and the moons step by hand on plain floats: "floor" (straightforward) and
 "sparse floor" (skipping every product that is provably zero). Each version runs in its own
 virtualenv (under --venvs; pinned ones are reused) and worker process, on the same workloads
-(benchmarks/workloads.py, from this checkout).
+(micrograd/workloads.py, from this checkout; peers and floors in benchmarks/workloads.py).
 
 Rounds are interleaved: each round runs every version once per workload, in a new random order,
 so machine drift hits all alike. Each run is timed in CPU time (time.process_time: all threads

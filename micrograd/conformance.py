@@ -27,18 +27,12 @@ import sys
 import venv
 from pathlib import Path
 
+from . import workloads
 from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared workloads, present in a checkout (nox installs this package, so look here first).
-WORKLOADS = next(
-    (
-        p
-        for p in (Path.cwd() / "benchmarks" / "workloads.py", ROOT / "benchmarks" / "workloads.py")
-        if p.exists()
-    ),
-    ROOT / "benchmarks" / "workloads.py",
-)
+# The shared workloads: the adapter loads this file by its path inside each target's virtualenv.
+WORKLOADS = Path(workloads.__file__)
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -119,16 +113,9 @@ def speed(target: Worker, ours: Worker, rounds: int) -> dict[str, str]:
 
 
 def _workloads() -> list[str]:
-    """The shared workloads' names (benchmarks/workloads.py), but the 1M chain: the depth row
+    """The shared workloads' names (micrograd/workloads.py), but the 1M chain: the depth row
     covers it."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("conformance_workloads", WORKLOADS)
-    assert spec is not None
-    assert spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return [w for w in mod.WORKLOADS if "1M" not in w]
+    return [w for w in workloads.WORKLOADS if "1M" not in w]
 
 
 def summary(cards: list[Scorecard], errors: dict[str, str]) -> str:
@@ -189,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     ours = None
-    if not args.no_speed and WORKLOADS.exists():
+    if not args.no_speed:
         ours = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
     cards: list[Scorecard] = []
     errors: dict[str, str] = {}
@@ -213,10 +200,6 @@ def main(argv: list[str] | None = None) -> int:
                 if ours is not None and isinstance(worker, Worker):
                     bar.set_postfix_str("speed")
                     card.speed = speed(worker, ours, args.rounds)
-                elif not args.no_speed:
-                    card.speed = {
-                        "all": "n/a (benchmarks/workloads.py is not here: run from a checkout)"
-                    }
             finally:
                 worker.close()
         cards.append(card)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import micrograd
+import micrograd.workloads
 from benchmarks import workloads
 from micrograd import gc_paused
 
@@ -182,3 +183,23 @@ def test_readme_names_the_workloads_as_compare_does():
     section = readme.split("## Speed and memory", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")}
     assert set(workloads.WORKLOAD_NAMES) <= rows, set(workloads.WORKLOAD_NAMES) - rows
+
+
+def test_the_engine_workloads_load_by_path_with_the_standard_library_alone(tmp_path):
+    # compare's and conformance's workers load micrograd/workloads.py by its path in other
+    # engines' virtualenvs: it must not import micrograd (which there is another engine).
+    import subprocess
+    import sys
+
+    path = Path(micrograd.workloads.__file__)
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('w', {str(path)!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "assert not [k for k in sys.modules if k.split('.')[0] == 'micrograd'], 'imported micrograd'\n"
+        "print(sorted(m.WORKLOADS))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == repr(sorted(workloads.WORKLOADS)), out.stderr

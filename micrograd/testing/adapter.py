@@ -160,7 +160,8 @@ def run(engine: Engine, code: str, read: list[str]) -> dict[str, Any]:
 
 
 def workload(engine: Engine, path: str, name: str, rounds: int) -> dict[str, Any]:
-    """CPU seconds of each of ``rounds`` runs of a workload of benchmarks/workloads.py."""
+    """CPU seconds of each of ``rounds`` runs of a workload of micrograd/workloads.py (loaded
+    by its ``path``: the micrograd installed here, if any, is the engine under test)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("conformance_workloads", path)
