@@ -40,12 +40,25 @@ from micrograd import OPS, OpError, Value, apply, dot
 from micrograd.nn import MLP, SGD, Layer, Neuron, l2, max_margin_loss, mean, mse_loss
 from micrograd.ops import VARIADIC
 from micrograd.testing import GradcheckError, Instr, Program, check_program, gradcheck, run_engine
+from micrograd.testing.floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 from micrograd.viz import draw_dot, trace
 
 TYPE, VALUE = TypeError, ValueError
-MAX = 1.7976931348623157e308
-TINY = 2.2250738585072014e-308  # the smallest normal float
-EDGES = [0.0, -0.0, 5e-324, -5e-324, TINY, -TINY, 1.0, -1.0, 0.5, 2.0, 3.0, -2.0, 1e-300]
+EDGES = [
+    0.0,
+    -0.0,
+    LEAST_SUBNORMAL,
+    -LEAST_SUBNORMAL,
+    SMALLEST_NORMAL,
+    -SMALLEST_NORMAL,
+    1.0,
+    -1.0,
+    0.5,
+    2.0,
+    3.0,
+    -2.0,
+    1e-300,
+]
 EDGES += [MAX, -MAX, 1e308, 1e154, 709.78, 709.7827128933841, 710.0, -745.2, 1e16, -1e16]
 
 finite = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(EDGES)

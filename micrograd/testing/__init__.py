@@ -8,6 +8,7 @@ Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
   (``error_bounds``, ULPS).
 - ``gradcheck``: finite differences, ``gradcheck`` and ``check_program``.
 - ``reference``: ``reference_backward``, the plain meaning of ``Value.backward``.
+- ``floats``: the float64 numbers the error models name (LEAST_SUBNORMAL, SMALLEST_NORMAL, MAX).
 - ``conformance``: the same checks driven through an adapter over another engine, giving a
   scorecard (``python -m micrograd.conformance --help``).
 """

@@ -14,7 +14,6 @@ import itertools
 import json
 import math
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,12 +26,12 @@ from hypothesis import strategies as st
 
 from ..ops import OPS, VARIADIC, Op
 from . import adapter
+from .floats import LEAST_SUBNORMAL, MAX
 from .gradcheck import GradcheckError, check_program
 from .oracle import EPS, ORACLE_DPS, node_error_bounds, op_exact, op_tolerance
 from .programs import Program, op_params, points, programs, spell
 
 PASS, FAIL, NA = "PASS", "FAIL", "N/A"
-MAX = sys.float_info.max
 OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
 
@@ -707,11 +706,10 @@ def _domains(op: Op, params: tuple[float, ...], n: int) -> tuple[Any, ...]:
     return op.domains(*params) * (n if op.arity == VARIADIC else 1)
 
 
-TINY = 2.0**-1074
 SPECIALS = [
     0.0,
     -0.0,
-    TINY,
+    LEAST_SUBNORMAL,
     0.5,
     1.0,
     -1.0,

@@ -17,6 +17,7 @@ import mpmath
 
 from ..engine import Value
 from ..ops import Op
+from .floats import LEAST_SUBNORMAL
 from .oracle import EPS, ORACLE_ATOL, ORACLE_DPS, error_bounds, oracle_gradients, run_mp
 from .programs import Program, run_engine, run_float
 
@@ -49,7 +50,7 @@ def central_difference(
     h = _central_step(xs[i])
     d1 = d(h)
     spread = max(abs(d(2 * h) - d1), abs(d(h / 2) - d1))
-    return d1, spread + max(4 * EPS * fmax, noise, 2.0**-1074) / h  # no finer than subnormals
+    return d1, spread + max(4 * EPS * fmax, noise, LEAST_SUBNORMAL) / h  # no finer than subnormals
 
 
 def one_sided_differences(

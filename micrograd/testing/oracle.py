@@ -8,17 +8,14 @@ ULPS ulps may commit on a program's output and gradients.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import mpmath
 
 from ..ops import OPS, VARIADIC, Domain, Op
+from .floats import EPS, LEAST_SUBNORMAL
 from .programs import Program
-
-EPS = sys.float_info.epsilon
-TINY = 2.0**-1074  # the least subnormal
 
 ORACLE_DPS = 50  # digits the precise oracle works with (mpmath.workdps)
 ULPS = 8  # every op's f returns its value and partials within this many ulps (see tests)
@@ -186,7 +183,7 @@ def op_tolerance(want: Any, scale: Any, xs: Sequence[float]) -> Any:
     scale): ULPS ulps of the exact result at inputs perturbed by ULPS ulps, which is what a
     backward-stable formula delivers; results that underflow may further carry ULPS subnormal
     units, scaled by the inputs that multiply them; plus the oracle's own ORACLE_ATOL."""
-    atol = ULPS * TINY * (1 + sum(abs(x) for x in xs)) + ORACLE_ATOL
+    atol = ULPS * LEAST_SUBNORMAL * (1 + sum(abs(x) for x in xs)) + ORACLE_ATOL
     return ULPS * EPS * (abs(want) + scale) + atol
 
 
@@ -194,7 +191,6 @@ __all__ = [
     "EPS",
     "ORACLE_ATOL",
     "ORACLE_DPS",
-    "TINY",
     "ULPS",
     "error_bounds",
     "mp_derivative",

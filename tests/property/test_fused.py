@@ -21,9 +21,9 @@ from micrograd.engine import dot_node, unary_node
 from micrograd.fused import dot_then
 from micrograd.ops import REAL, VARIADIC, Op
 from micrograd.testing import points
+from micrograd.testing.floats import LEAST_SUBNORMAL
 from tests.helpers import same_float
 
-TINY = 2.0**-1074
 ACTIVATIONS = [
     op for op in OPS.values() if op.arity == 1 and not op.params and op.domains() == (REAL,)
 ]
@@ -62,7 +62,7 @@ def test_the_fused_node_is_the_activation_of_the_dot_node(op, ab, gradient):
     unfused.backward(gradient)
     for i, (f, u) in enumerate(zip((*fa, *fb), (*ua, *ub), strict=True)):
         # two roundings on each side (module docstring)
-        assert abs(f.grad - u.grad) <= 2.0**-51 * abs(u.grad) + 4 * TINY, (
+        assert abs(f.grad - u.grad) <= 2.0**-51 * abs(u.grad) + 4 * LEAST_SUBNORMAL, (
             f"{op.name}: input {i + 1}: fused {f.grad!r}, two nodes {u.grad!r}"
         )
 

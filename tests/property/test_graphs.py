@@ -2,7 +2,6 @@
 algebra gradients obey. Programs draw every registered op (see micrograd.testing.programs)."""
 
 import math
-import sys
 from collections import defaultdict
 from fractions import Fraction
 
@@ -21,6 +20,7 @@ from micrograd.testing import (
     run_engine,
     run_float,
 )
+from micrograd.testing.floats import MAX
 
 # Bugs found by these tests, kept as examples so they stay fixed.
 LOG_NEAR_ONE = Program(  # log of a value rounded near 1: the error bound must see its conditioning
@@ -122,7 +122,6 @@ NEAR_LEAST_NORMAL = Program(
     (5.6321229155700844e-154,), (Instr("mul", ("x0", "x0")), Instr("mul", ("v0", "x0")))
 )
 
-MAX = sys.float_info.max
 UNARY = sorted(
     (op for op in OPS.values() if op.arity == 1 and not op.params), key=lambda op: op.name
 )

@@ -9,7 +9,6 @@ and the oracle's own truncation error is below ORACLE_ATOL (see micrograd.testin
 
 import itertools
 import math
-import sys
 
 import mpmath
 import pytest
@@ -19,12 +18,11 @@ from hypothesis import strategies as st
 from micrograd import OPS, OpError, Value, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, op_params, points
+from micrograd.testing.floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 from micrograd.testing.oracle import op_exact, op_tolerance
 from tests.helpers import same_float
 
-MAX = sys.float_info.max
 OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
-TINY = 2.0**-1074
 each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 
 
@@ -59,7 +57,18 @@ def test_value_and_partials_match_mpmath(op, data):
 
 def any_float(domain, kinks):
     """Every finite float, with the edges, kinks and extremes drawn often."""
-    special = {0.0, -0.0, TINY, -TINY, 1.0, -1.0, MAX, -MAX, 2.2250738585072014e-308, *kinks}
+    special = {
+        0.0,
+        -0.0,
+        LEAST_SUBNORMAL,
+        -LEAST_SUBNORMAL,
+        1.0,
+        -1.0,
+        MAX,
+        -MAX,
+        SMALLEST_NORMAL,
+        *kinks,
+    }
     special |= {e for e in (domain.lo, domain.hi, *domain.holes) if math.isfinite(e)}
     return st.one_of(
         st.sampled_from(sorted(special)), st.floats(allow_nan=False, allow_infinity=False)
@@ -76,7 +85,7 @@ def test_any_finite_input_gives_the_right_answer_or_a_clear_error(op, data):
 
 def specials(domain, kinks):
     return sorted(
-        {0.0, -0.0, TINY, 0.5, 1.0, -1.0, 2.0, -MAX, *kinks}
+        {0.0, -0.0, LEAST_SUBNORMAL, 0.5, 1.0, -1.0, 2.0, -MAX, *kinks}
         | {e for e in (domain.lo, *domain.holes) if math.isfinite(e)}
     )
 
