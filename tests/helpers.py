@@ -2,7 +2,16 @@
 
 import math
 
+import pytest
+
 
 def same_float(a: float, b: float) -> bool:
     """a and b are the same float, the sign of zero included (nan is never the same)."""
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def each_op(test):
+    """Run ``test(op)`` once per registry op, read at collection (the id is the op's name)."""
+    from micrograd import OPS
+
+    return pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)(test)

@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 from micrograd import OPS, Domain, Op, Value, dot
 from micrograd.ops import VARIADIC, op_table, register, registered, registry
 from micrograd.testing import EPS, ULPS, op_params, points, spell
-from tests.helpers import same_float
-
-each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
+from tests.helpers import each_op, same_float
 
 
 def param_sets(op):

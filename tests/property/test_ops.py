@@ -15,15 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micrograd import OPS, OpError, Value, apply
+from micrograd import OpError, Value, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, op_params, points
 from micrograd.testing.floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 from micrograd.testing.oracle import op_exact, op_tolerance
-from tests.helpers import same_float
+from tests.helpers import each_op, same_float
 
 OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
-each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 
 
 def input_domains(op, params, data):

@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 from micrograd import OPS, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import EPS, op_params, points
+from tests.helpers import each_op
 from tests.reference.common import torch_op
 from tests.test_registry import PYTORCH_AT_KINKS, kink_points
-
-each_op = pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
 
 
 def close(ours, theirs):
