@@ -157,6 +157,8 @@ class Value:
     def __rpow__(self, other: float) -> Value:
         return binary_node(OPS["powv"], constant(other), self)
 
+    # The shipped method ops, written out so that help(), editors and mypy see them; an op
+    # registered later gets its method from _method_hook (tests/test_registry.py).
     def exp(self) -> Value:
         return unary_node(OPS["exp"], self)
 

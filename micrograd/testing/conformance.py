@@ -28,11 +28,18 @@ from ..ops import OPS, VARIADIC, Op
 from . import adapter
 from .floats import LEAST_SUBNORMAL, MAX
 from .gradcheck import GradcheckError, check_program
-from .oracle import EPS, ORACLE_DPS, node_error_bounds, op_exact, op_tolerance
+from .oracle import (
+    EPS,
+    ORACLE_DPS,
+    beyond_float64,
+    may_overflow,
+    node_error_bounds,
+    op_exact,
+    op_tolerance,
+)
 from .programs import Program, op_params, points, programs, spell
 
 PASS, FAIL, NA = "PASS", "FAIL", "N/A"
-OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
 
 
@@ -384,11 +391,10 @@ class Checks:
         with mpmath.workdps(ORACLE_DPS):
             value, partials, scales = exact
             biggest = max(abs(v) for v in [value, *partials])
-            if biggest >= OVERFLOW:
+            if beyond_float64(biggest):
                 return None  # beyond float64: the overflow row judges it
             if not answer["ok"]:
-                # NOTE: a formula may overflow in an intermediate step within 2**20 of MAX.
-                if biggest > MAX * 2.0**-20:
+                if may_overflow(biggest):
                     return None
                 return f"{call} raises {answer['error']}: {answer['message']} (exact value {mpmath.nstr(value, 17)})"
             got = [answer["nodes"]["v0"][0], *(answer["nodes"][f"x{i}"][1] for i in range(len(xs)))]
@@ -750,7 +756,7 @@ def _overflows(name: str, xs: tuple[float, ...], params: tuple[float, ...]) -> b
     op = OPS[name]
     assert op.mp is not None
     with mpmath.workdps(ORACLE_DPS):
-        return bool(abs(op.mp(mpmath, *map(mpmath.mpf, xs), *params)) >= OVERFLOW)
+        return beyond_float64(op.mp(mpmath, *map(mpmath.mpf, xs), *params))
 
 
 def _outside(op: Op, params: tuple[float, ...]) -> Iterator[list[float]]:

@@ -14,8 +14,22 @@ from typing import Any
 import mpmath
 
 from ..ops import OPS, VARIADIC, Domain, Op
-from .floats import EPS, LEAST_SUBNORMAL
+from .floats import EPS, LEAST_SUBNORMAL, MAX
 from .programs import Program
+
+OVERFLOW = mpmath.ldexp(1, 1024) - mpmath.ldexp(1, 970)  # the least exact value rounding to inf
+
+
+def beyond_float64(exact: Any) -> bool:
+    """Whether an exact result rounds to inf: an op must raise its overflow error there."""
+    return bool(abs(exact) >= OVERFLOW)
+
+
+def may_overflow(exact: Any) -> bool:
+    """Whether an op may raise its overflow error for an exact result this large though it
+    fits: a formula may overflow in an intermediate step within a factor 2**20 of MAX."""
+    return bool(abs(exact) > MAX * 2.0**-20)
+
 
 ORACLE_DPS = 50  # digits the precise oracle works with (mpmath.workdps)
 ULPS = 8  # every op's f returns its value and partials within this many ulps (see tests)
@@ -191,8 +205,11 @@ __all__ = [
     "EPS",
     "ORACLE_ATOL",
     "ORACLE_DPS",
+    "OVERFLOW",
     "ULPS",
+    "beyond_float64",
     "error_bounds",
+    "may_overflow",
     "mp_derivative",
     "node_error_bounds",
     "op_exact",
