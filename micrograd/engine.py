@@ -158,7 +158,7 @@ class Value:
         return binary_node(OPS["powv"], constant(other), self)
 
     # The shipped method ops, written out so that help(), editors and mypy see them; an op
-    # registered later gets its method from _method_hook (tests/test_registry.py).
+    # registered later gets its method from _add_method (tests/test_registry.py).
     def exp(self) -> Value:
         return unary_node(OPS["exp"], self)
 
@@ -321,8 +321,8 @@ def _node(op: Op, parents: tuple[Value, ...], params: tuple[float, ...] = ()) ->
             raise TypeError(
                 f"op {op.name!r} returned {len(partials)} partials for {len(parents)} inputs"
             )
-        s = sum(xs, sum(partials, y))  # finite unless an item is not (kernel: finiteness)
-        if s - s and not all(map(isfinite, (*xs, y, *partials))):
+        # A sum of finite floats is finite unless it overflows: then look at each one.
+        if not isfinite(sum(xs, sum(partials, y))) and not all(map(isfinite, (*xs, y, *partials))):
             raise _op_error(op, xs, params)
     except (ArithmeticError, ValueError, TypeError) as e:
         raise _as_op_error(op, xs, params, e) from None
@@ -485,18 +485,21 @@ def _with_article(noun: str) -> str:
     return f"{'an' if noun[0].lower() in 'aeiou' else 'a'} {noun}"
 
 
-_methods: dict[str, Op] = {}  # the Value methods _method_hook added, by name
+_methods: dict[str, Op] = {}  # the Value methods _add_method added, by name
 
 
-def _method_hook(op: Op, added: bool) -> None:
-    """Give an op spelled ``"{}.name()"`` its Value method (unless Value has that name), and
-    take it away when the op is unregistered."""
-    if added and op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
+def _add_method(op: Op) -> None:
+    """Give an op spelled ``"{}.name()"`` its Value method, unless Value has that name."""
+    if op.syntax == "{}." + op.name + "()" and not hasattr(Value, op.name):
         setattr(Value, op.name, lambda self: unary_node(op, self))
         _methods[op.name] = op
-    elif not added and _methods.get(op.name) is op:
+
+
+def _remove_method(op: Op) -> None:
+    """Take away the method _add_method gave ``op``, if it gave one."""
+    if _methods.get(op.name) is op:
         delattr(Value, op.name)
         del _methods[op.name]
 
 
-on_change(_method_hook)  # an op added to the table as a method needs no code here
+on_change(_add_method, _remove_method)  # an op added to the table as a method needs no code here

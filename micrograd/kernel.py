@@ -27,9 +27,10 @@ Invariants:
 - I5. A pass that fails or is interrupted (an overflow, KeyboardInterrupt, MemoryError) leaves
   every ``grad`` as it was and, by ``unmark``, every ``_pass_grad`` None again (I1).
 
-Finiteness, one idiom: for a float ``x``, ``x - x`` is 0.0 when ``x`` is finite and nan when it
-is inf or nan. A sum of finite floats is finite unless it overflows, so a list is checked by
-``s - s`` of its sum, and only when that fails, item by item.
+Finiteness, one idiom: a sum of finite floats is finite unless it overflows, so a list is checked
+by its sum, and only when that is not finite, item by item. Where a call costs too much (the
+unrolled constructors, propagate), a float's finiteness is spelled ``x - x``: 0.0 when ``x`` is
+finite, nan when it is inf or nan.
 """
 
 from __future__ import annotations
@@ -112,8 +113,7 @@ def commit(reached: list[N]) -> bool:
     grad would not be a finite float, False and nothing changed."""
     try:
         grads = [v.grad + v._pass_grad for v in reached]  # type: ignore[operator]
-        s = sum(grads)
-        if s - s and not all(map(isfinite, grads)):
+        if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
             return False
     except (TypeError, OverflowError):  # a grad set by hand to a non-number
         return False

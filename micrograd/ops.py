@@ -173,17 +173,22 @@ OPS = registry(
 # fmt: on
 
 
-# Changing the registry. The engine gives a method-spelled op its Value method through a hook,
-# so this module needs nothing of the engine.
-_hooks: list[Callable[[Op, bool], None]] = []
+# Changing the registry. The engine gives a method-spelled op its Value method through these
+# hooks, so this module needs nothing of the engine.
+_hooks: list[tuple[Callable[[Op], None], Callable[[Op], None]]] = []
 
 
-def on_change(hook: Callable[[Op, bool], None]) -> None:
-    """Call ``hook(op, True)`` for every op registered now and from now on, and
-    ``hook(op, False)`` for every op unregistered: how the engine adds and removes methods."""
-    _hooks.append(hook)
+def on_change(
+    on_register: Callable[[Op], None], on_unregister: Callable[[Op], None]
+) -> Callable[[], None]:
+    """Call ``on_register(op)`` for every op registered now and from now on, and
+    ``on_unregister(op)`` for every op unregistered (how the engine adds and removes methods);
+    return the function that stops both."""
+    hooks = (on_register, on_unregister)
+    _hooks.append(hooks)
     for op in OPS.values():
-        hook(op, True)
+        on_register(op)
+    return lambda: _hooks.remove(hooks)
 
 
 def register(op: Op) -> Op:
@@ -191,8 +196,8 @@ def register(op: Op) -> Op:
     if op.name in OPS:
         raise ValueError(f"op {op.name!r} is already registered")
     OPS[op.name] = op
-    for hook in _hooks:
-        hook(op, True)
+    for on_register, _ in _hooks:
+        on_register(op)
     return op
 
 
@@ -201,8 +206,8 @@ def unregister(name: str) -> Op:
     if name not in OPS:
         raise KeyError(f"no op {name!r} is registered")
     op = OPS.pop(name)
-    for hook in _hooks:
-        hook(op, False)
+    for _, on_unregister in _hooks:
+        on_unregister(op)
     return op
 
 

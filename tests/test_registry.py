@@ -16,7 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd import OPS, Domain, Op, Value, dot
-from micrograd.ops import VARIADIC, op_table, register, registered, registry
+from micrograd.ops import (
+    VARIADIC,
+    on_change,
+    op_table,
+    register,
+    registered,
+    registry,
+    unregister,
+)
 from micrograd.testing import EPS, ULPS, op_params, points, spell
 from tests.helpers import each_op, same_float
 
@@ -167,6 +175,29 @@ def test_a_registered_method_op_becomes_a_value_method():
         y.backward()
         assert (y.data, x.grad, y._entry) == (9.0, 6.0, op)
     assert not hasattr(Value, "square")
+
+
+def test_a_registry_hook_sees_every_op_then_each_change_until_stopped():
+    square = Op("square", 1, lambda a: (a * a, (2 * a,)), "square({})", torch="square")
+    seen = []
+    stop = on_change(lambda op: seen.append(("+", op)), lambda op: seen.append(("-", op)))
+    try:
+        assert seen == [("+", op) for op in OPS.values()]  # the ops registered already
+        seen.clear()
+        with registered(square):
+            assert seen == [("+", square)]
+        assert seen == [("+", square), ("-", square)]
+    finally:
+        stop()
+    with registered(square):
+        pass
+    assert len(seen) == 2, "a stopped hook was called"
+
+
+def test_unregistering_an_op_that_is_not_registered_names_it():
+    with pytest.raises(KeyError) as raised:
+        unregister("nope")
+    assert raised.value.args == ("no op 'nope' is registered",)
 
 
 def test_only_ops_spelled_as_methods_become_methods():
