@@ -15,7 +15,7 @@ from itertools import repeat
 from math import isfinite
 from operator import mul
 
-from .ops import REAL, VARIADIC, Op
+from .ops import OPS, REAL, VARIADIC, Op
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def activated(
     result is not finite.
     """
     y, (d,) = activation.f(z)
-    if y - y or d - d:  # not finite (see _kernel)
+    if y - y or d - d:  # not finite (see micrograd.kernel)
         raise OverflowError
     if d == 1.0:
         return y, partials
@@ -69,10 +69,10 @@ def dot_then(activation: Op) -> FusedOp:
     elif activation.domains() != (REAL,):
         why = f"is defined on {activation.domains()[0]} only"
     else:
+        dot = OPS["dot"]
 
         def f(*ab: float) -> tuple[float, tuple[float, ...]]:
-            n = len(ab) // 2
-            return activated(activation, *dot_parts(ab[:n], ab[n:]))
+            return activated(activation, *dot.f(*ab))
 
         return FusedOp(
             f"dot_{activation.name}",

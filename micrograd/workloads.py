@@ -64,7 +64,7 @@ def moons_loss(
     return data_loss + reg
 
 
-def make_moons_step(mg: Any, alpha: float = ALPHA, lr: float = LR) -> Callable[[], float]:
+def make_moons_step(mg: Any, alpha: float = ALPHA, lr: float = LR) -> Callable[[], Any]:
     """One training step of MLP(2, [16, 16, 1]) on 100 points: max-margin loss + L2,
     zero_grad, backward, SGD."""
     model = moons_model(mg)
@@ -72,7 +72,7 @@ def make_moons_step(mg: Any, alpha: float = ALPHA, lr: float = LR) -> Callable[[
     sgd = getattr(mg, "sgd", _sgd)
     data = getattr(mg, "data", _data)
 
-    def step() -> float:
+    def step() -> Any:
         model.zero_grad()
         loss = moons_loss(mg, model, X, y, alpha)
         loss.backward()
@@ -87,8 +87,8 @@ def _sgd(model: Any, lr: float) -> None:
         p.data -= lr * p.grad
 
 
-def _data(v: Any) -> float:
-    return float(v.data)
+def _data(v: Any) -> Any:
+    return v.data
 
 
 def make_chain(mg: Any, n: int) -> Callable[[], None]:

@@ -4,6 +4,8 @@ import math
 
 import pytest
 
+from micrograd import OPS
+
 
 def same_float(a: float, b: float) -> bool:
     """a and b are the same float, the sign of zero included (nan is never the same)."""
@@ -12,6 +14,4 @@ def same_float(a: float, b: float) -> bool:
 
 def each_op(test):
     """Run ``test(op)`` once per registry op, read at collection (the id is the op's name)."""
-    from micrograd import OPS
-
     return pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)(test)

@@ -10,6 +10,7 @@ import pytest
 from micrograd import OpError, Value, apply, dot
 from micrograd.nn import Layer
 from micrograd.ops import Op
+from micrograd.viz import trace
 
 
 def test_sanity_check():
@@ -312,7 +313,7 @@ def test_zero_grad_visits_each_node_once():
     x.writes = 0
     y.zero_grad()
     assert (x.grad, x.writes) == (0.0, 1)
-    assert all(v.grad == 0.0 for v in _walk(y))
+    assert all(v.grad == 0.0 for v in trace(y)[0])
 
 
 def test_an_op_that_fails_inside_its_domain_says_why():
@@ -492,13 +493,7 @@ class _Interrupting(Value):
 
 
 def _marks(root: Value) -> set:
-    seen, stack = {root}, [root]
-    while stack:
-        for p in stack.pop()._prev:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return {v._pass_grad for v in seen}
+    return {v._pass_grad for v in trace(root)[0]}
 
 
 def test_an_interrupted_backward_leaves_the_graph_as_it_was():
@@ -560,13 +555,3 @@ def test_backward_through_an_op_of_three_inputs():
     out.backward()
     # d/dx (x y + z) x = 2 x y + z = 16, d/dy = x**2 = 4, d/dz = x = 2: exact in floats
     assert (x.grad, y.grad, z.grad) == (16.0, 4.0, 2.0)
-
-
-def _walk(root: Value) -> list[Value]:
-    seen, stack = {root}, [root]
-    while stack:
-        for p in stack.pop()._parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return list(seen)

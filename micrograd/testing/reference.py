@@ -18,7 +18,7 @@ def reference_backward(root: Any, gradient: float = 1.0) -> dict[Any, float]:
     (every other node's is exactly zero). ``backward(gradient)`` adds these to the grads."""
 
     def through(v: Any) -> Any:  # the inputs a gradient flows to: partial not zero
-        return iter(compress(v._parents, v._partials))
+        return compress(v._parents, v._partials)
 
     order, seen, stack = [], {root}, [(root, through(root))]
     while stack:  # depth first, each node after all of its inputs; no recursion

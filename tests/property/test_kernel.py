@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from micrograd import OpError, Value
 from micrograd.nn import MLP
 from micrograd.testing import programs, reference_backward, run_engine
+from micrograd.viz import trace
 from tests.helpers import same_float
 
 GRADIENTS = st.floats(-1e3, 1e3) | st.sampled_from([1.0, 0.0, -0.0])
@@ -23,14 +24,7 @@ PRESET = st.floats(-1e6, 1e6) | st.just(-0.0)  # a grad left from an earlier pas
 
 def nodes_of(root: Value) -> list[Value]:
     """Every node root was computed from, root included, in a fixed order."""
-    seen, order, stack = {root}, [root], [root]
-    while stack:
-        for p in stack.pop()._parents:
-            if p not in seen:
-                seen.add(p)
-                order.append(p)
-                stack.append(p)
-    return order
+    return trace(root)[0]
 
 
 @st.composite
