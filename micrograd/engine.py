@@ -47,7 +47,7 @@ class Value:
                 "are declared in its registry, micrograd/ops.py (how to add one: "
                 "help(micrograd.ops)); build nodes with the ops themselves (a + b, a.tanh(), ...)"
             )
-        self.data = data if type(data) is float and not data - data else _as_float(data)
+        self.data = data if type(data) is float and not data - data else as_float(data)
         self.grad = 0.0
         self._pass_grad = None
         self._origin = (None, (), _as_label(label)) if label != "" else None
@@ -55,6 +55,10 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the data; ``f"{v}"`` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
 
     def __float__(self) -> float:
         raise TypeError(_NOT_A_NUMBER)
@@ -177,16 +181,24 @@ class Value:
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             return binary_node(OPS["powv"], self, other)
-        return _node(OPS["pow"], (self,), (_as_float(other, "the exponent"),))
+        return _node(OPS["pow"], (self,), (as_float(other, "the exponent"),))
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: float | Value = 1.0, *, create_graph: bool = False) -> None:
         """Add d self / d node, times ``gradient``, to the grad of every node self depends on.
 
         Each call adds once: k calls add exactly k times the gradient to every node. A
         gradient or a grad that would overflow raises OpError and leaves every grad unchanged.
+        With ``create_graph`` the gradients added are Values in the graph (a grad becomes
+        ``grad + gradient``, a node), so they can be differentiated again: see
+        micrograd.autograd. A grad that is such a Value stays one when a plain backward adds to
+        it (its ``.data`` is the number).
         """
+        if create_graph:
+            from .autograd import backward_graph  # it builds on this module
+
+            return backward_graph(self, gradient)
         # The algorithm and its invariants: micrograd.kernel.
-        self._pass_grad = _as_float(gradient, "gradient")  # marks self as reached, too
+        self._pass_grad = as_float(gradient, "gradient")  # marks self as reached, too
         # A try block costs nothing in 3.11 until it raises: any failure (OpError,
         # KeyboardInterrupt ...) unmarks every node; success unmarks each as it commits.
         try:
@@ -195,11 +207,12 @@ class Value:
             if bad is not None:
                 raise OpError("backward", (self.data,), f"the gradient at {bad!r} overflows")
             reached = inner + ends
-            if not kernel.commit(reached):
+            if not kernel.commit(reached) and not _commit_onto_graphs(reached):
                 raise _grad_error("backward", self, reached)
         except BaseException:
             kernel.unmark(self)
             raise
+        return None
 
     def zero_grad(self) -> None:
         """Set grad to 0 on this node and on every node it was computed from."""
@@ -212,6 +225,24 @@ class Value:
                 if p not in seen:
                     seen.add(p)
                     stack.append(p)
+
+
+def _commit_onto_graphs(reached: list[Value]) -> bool:
+    """kernel.commit where some grads are Values (left by create_graph): each becomes the node
+    ``grad + _pass_grad``; False, and nothing changed, unless every grad is a float or a Value
+    and every new one finite (an overflowing Value sum raises OpError, changing nothing)."""
+    if not any(isinstance(v.grad, Value) for v in reached):
+        return False
+    try:
+        grads = [v.grad + v._pass_grad for v in reached]  # type: ignore[operator]
+        if not all(isinstance(g, Value) or isfinite(g) for g in grads):
+            return False
+    except TypeError:  # a grad set by hand to a non-number
+        return False
+    for v, g in zip(reached, grads):  # one length
+        v.grad = g
+        v._pass_grad = None
+    return True
 
 
 def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
@@ -269,10 +300,10 @@ def _apply_error(op: object, args: tuple[object, ...], params: object) -> Except
         return TypeError(f"apply: {op.name} takes {want} inputs, got {n}")
     try:
         for name, p in zip(op.params, params):  # equal lengths: checked above
-            _as_float(p, f"apply: {op.name}'s param {name}")
+            as_float(p, f"apply: {op.name}'s param {name}")
         for i, a in enumerate(args):
             if not isinstance(a, Value):
-                _as_float(a, f"apply: {op.name}'s input {i + 1}")
+                as_float(a, f"apply: {op.name}'s input {i + 1}")
     except (TypeError, ValueError) as e:
         return e
     return None
@@ -295,7 +326,7 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
         for name, xs in (("a", a), ("b", b)):
             for i, v in enumerate(xs):
                 if not isinstance(v, Value):
-                    _as_float(v, f"dot: {name}[{i}]")
+                    as_float(v, f"dot: {name}[{i}]")
         raise
     return _node(OPS["dot"], parents)
 
@@ -408,7 +439,7 @@ def constant(x: float) -> Value:
     """A constant operand as a leaf: ``Value(x)`` without the keyword handling; TypeError or
     ValueError naming "the operand" when ``x`` is not a finite number."""
     out = _new(Value)
-    out.data = x if type(x) is float and not x - x else _as_float(x, "the operand")
+    out.data = x if type(x) is float and not x - x else as_float(x, "the operand")
     out.grad, out._pass_grad, out._origin, out._parents, out._partials = 0.0, None, None, (), ()
     return out
 
@@ -417,7 +448,7 @@ def constant(x: float) -> Value:
 # Arguments and errors: what a number must be, and which error names what went wrong.
 
 
-def _as_float(x: object, what: str = "data") -> float:
+def as_float(x: object, what: str = "data") -> float:
     """``x`` as a finite float; TypeError or ValueError naming ``what`` otherwise."""
     if type(x) is float or (isinstance(x, Real) and not isinstance(x, bool | Value)):
         try:

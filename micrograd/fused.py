@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from math import isfinite
+from numbers import Real
 from operator import mul
+from typing import Any
 
 from .ops import OPS, REAL, VARIADIC, Op
 
@@ -74,6 +76,19 @@ def dot_then(activation: Op) -> FusedOp:
         def f(*ab: float) -> tuple[float, tuple[float, ...]]:
             return activated(activation, *dot.f(*ab))
 
+        def partials(y: Any, *ab: Any) -> tuple[Any, ...]:
+            # activated() on Values: activation'(z) times dot's partials, the same floats.
+            from .engine import apply  # the engine imports this module
+
+            n = len(ab) // 2
+            (d,) = activation.partials(y, apply(dot, *ab))  # type: ignore[misc]
+            inputs = ab[n:] + ab[:n]
+            if isinstance(d, Real) and d == 1.0:  # a constant 1 or 0, as activated() has it
+                return inputs
+            if isinstance(d, Real) and not d:
+                return (0.0,) * len(ab)
+            return tuple(v * d for v in inputs)
+
         return FusedOp(
             f"dot_{activation.name}",
             VARIADIC,
@@ -81,6 +96,7 @@ def dot_then(activation: Op) -> FusedOp:
             activation.syntax.replace("{}", "dot([{}], [{}])"),
             symbol=f"{activation.symbol_for()}(dot)",
             activation=activation,
+            partials=None if activation.partials is None else partials,
         )
     raise ValueError(
         f"dot_then takes a one-input op without params defined on every real: "

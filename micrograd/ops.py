@@ -1,7 +1,10 @@
 """The op registry: every op micrograd knows, declared once in one table.
 
 An op's ``f`` maps input floats (then its constant parameters) to the output value and the
-local partial derivatives d out / d input_i. Everything else -- the ``Value`` methods, the
+local partial derivatives d out / d input_i. Its ``partials`` writes the same partials with
+Values and the registry's own ops, ``partials(out, *inputs, *params)`` (the node, its inputs,
+its params), so that a gradient can be a graph and be differentiated again
+(``create_graph=True``); a partial that is a constant is a plain number. Everything else -- the ``Value`` methods, the
 generated tests, the PyTorch translation, the benchmarks, the docs' op list -- reads this table.
 
 To add an op, add one row to ``OPS`` below (or, from outside the package, ``register(Op(...))``;
@@ -68,6 +71,9 @@ class Op:
     mp: Callable[..., Any] | None = None  # precise value: mp(mpmath, *inputs, *params)
     params: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # name -> test values
     commutative: bool = False  # swapping the inputs (for dot: the two vectors) changes nothing
+    # f's partials written with Values: partials(out, *inputs, *params) -> a Value or a number
+    # per input, equal to f's partials within its ulps (tests/property/test_second_order.py)
+    partials: Callable[..., tuple[Any, ...]] | None = None
 
     def symbol_for(self, *params: float) -> str:
         """The op's symbol for these params: ``+``, ``*``, ``**2``, ``tanh``, ``ReLU`` ..."""
@@ -92,6 +98,10 @@ def registry(*ops: Op) -> dict[str, Op]:
 def _pow(a: float, n: float) -> tuple[float, tuple[float, ...]]:
     # NOTE: x ** 0 has derivative 0 everywhere, 0 included (as in PyTorch).
     return math.pow(a, n), (n * math.pow(a, n - 1) if n else 0.0,)
+
+
+def _pow_partials(y: Any, a: Any, n: float) -> tuple[Any, ...]:
+    return (n * a ** (n - 1.0) if n else 0.0,)  # f's formula on a Value: the same float
 
 
 def _pow_domain(n: float) -> tuple[Domain, ...]:
@@ -119,10 +129,29 @@ def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
     return y, (da, y * log(a))
 
 
+def _powv_partials(y: Any, a: Any, b: Any) -> tuple[Any, ...]:
+    # f's formulas on Values, chosen as f chooses them: the same floats.
+    if y.data < sys.float_info.min:
+        da = b * a ** (b - 1.0)
+    elif math.isfinite(b.data / a.data):
+        da = y * (b / a)
+    else:
+        da = y / a * b
+    return da, y * a.log()
+
+
 def _tanh(a: float) -> tuple[float, tuple[float, ...]]:
     # 1 - tanh(a)**2 cancels for large |a|; sech(a)**2 from e = exp(-2|a|) keeps full precision.
     e = exp(-2.0 * abs(a))
     return tanh(a), (4.0 * e / (1.0 + e) ** 2,)
+
+
+def _tanh_partials(y: Any, a: Any) -> tuple[Any, ...]:
+    # f's formula on Values (|a| as a or -a): the same float, and its derivative is exact.
+    if abs(a.data) > 400.0:  # e = exp(-800) is 0.0: this partial and every derivative of it
+        return (0.0,)
+    e = ((a if a.data >= 0.0 else -a) * -2.0).exp()
+    return (4.0 * e / (1.0 + e) ** 2,)
 
 
 def _sigmoid(a: float) -> tuple[float, tuple[float, ...]]:
@@ -135,6 +164,11 @@ def _sigmoid(a: float) -> tuple[float, tuple[float, ...]]:
 def _dot(*ab: float) -> tuple[float, tuple[float, ...]]:
     n = len(ab) // 2
     return sum(map(mul, ab[:n], ab[n:])), ab[n:] + ab[:n]
+
+
+def _dot_partials(y: Any, *ab: Any) -> tuple[Any, ...]:
+    n = len(ab) // 2
+    return ab[n:] + ab[:n]  # the inputs themselves, as f's
 
 
 def _torch_dot(torch: Any, *ab: Any) -> Any:
@@ -154,21 +188,33 @@ def _mp_sigmoid(mp: Any, a: Any) -> Any:
 
 # fmt: off
 OPS = registry(
-    Op("add",     2, lambda a, b: (a + b, (1.0, 1.0)),               "{} + {}",     symbol="+", commutative=True, torch="add", mp=lambda mp, a, b: a + b),
-    Op("sub",     2, lambda a, b: (a - b, (1.0, -1.0)),              "{} - {}",     symbol="-", torch="sub", mp=lambda mp, a, b: a - b),
-    Op("mul",     2, lambda a, b: (a * b, (b, a)),                   "{} * {}",     symbol="*", commutative=True, torch="mul", mp=lambda mp, a, b: a * b),
-    Op("div",     2, lambda a, b: (a / b, (1.0 / b, -a / b / b)),    "{} / {}",     symbol="/", domain=(REAL, NONZERO), torch="div", mp=lambda mp, a, b: a / b),
-    Op("neg",     1, lambda a: (-a, (-1.0,)),                        "-{}",         symbol="-", torch="neg", mp=lambda mp, a: -a),
+    Op("add",     2, lambda a, b: (a + b, (1.0, 1.0)),               "{} + {}",     symbol="+", commutative=True, torch="add", mp=lambda mp, a, b: a + b,
+       partials=lambda y, a, b: (1.0, 1.0)),
+    Op("sub",     2, lambda a, b: (a - b, (1.0, -1.0)),              "{} - {}",     symbol="-", torch="sub", mp=lambda mp, a, b: a - b,
+       partials=lambda y, a, b: (1.0, -1.0)),
+    Op("mul",     2, lambda a, b: (a * b, (b, a)),                   "{} * {}",     symbol="*", commutative=True, torch="mul", mp=lambda mp, a, b: a * b,
+       partials=lambda y, a, b: (b, a)),
+    Op("div",     2, lambda a, b: (a / b, (1.0 / b, -a / b / b)),    "{} / {}",     symbol="/", domain=(REAL, NONZERO), torch="div", mp=lambda mp, a, b: a / b,
+       partials=lambda y, a, b: (1.0 / b, -a / b / b)),
+    Op("neg",     1, lambda a: (-a, (-1.0,)),                        "-{}",         symbol="-", torch="neg", mp=lambda mp, a: -a,
+       partials=lambda y, a: (-1.0,)),
     Op("pow",     1, _pow,                                           "{} ** {!r}",  symbol=_pow_symbol, domain=_pow_domain, torch="pow", mp=lambda mp, a, n: mp.power(a, n),
-       params={"n": (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, 0.0, 1.0, -0.5)}),
-    Op("powv",    2, _powv,                                          "{} ** {}",    symbol="**", domain=(POSITIVE, REAL), torch="pow", mp=lambda mp, a, b: mp.power(a, b)),
-    Op("exp",     1, lambda a: (y := exp(a), (y,)),                  "{}.exp()",    symbol="exp", torch="exp", mp=lambda mp, a: mp.exp(a)),
-    Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    symbol="log", domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a)),
-    Op("tanh",    1, _tanh,                                          "{}.tanh()",   symbol="tanh", torch="tanh", mp=lambda mp, a: mp.tanh(a)),
-    Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", symbol="sigmoid", torch="sigmoid", mp=_mp_sigmoid),
+       params={"n": (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, 0.0, 1.0, -0.5)}, partials=_pow_partials),
+    Op("powv",    2, _powv,                                          "{} ** {}",    symbol="**", domain=(POSITIVE, REAL), torch="pow", mp=lambda mp, a, b: mp.power(a, b),
+       partials=_powv_partials),
+    Op("exp",     1, lambda a: (y := exp(a), (y,)),                  "{}.exp()",    symbol="exp", torch="exp", mp=lambda mp, a: mp.exp(a),
+       partials=lambda y, a: (y,)),
+    Op("log",     1, lambda a: (log(a), (1.0 / a,)),                 "{}.log()",    symbol="log", domain=(POSITIVE,), torch="log", mp=lambda mp, a: mp.log(a),
+       partials=lambda y, a: (1.0 / a,)),
+    Op("tanh",    1, _tanh,                                          "{}.tanh()",   symbol="tanh", torch="tanh", mp=lambda mp, a: mp.tanh(a),
+       partials=_tanh_partials),
+    Op("sigmoid", 1, _sigmoid,                                       "{}.sigmoid()", symbol="sigmoid", torch="sigmoid", mp=_mp_sigmoid,
+       partials=lambda y, a: (y * (-a).sigmoid(),)),  # s * (1 - s) as f computes it
     Op("relu",    1, lambda a: (a if a >= 0.0 else 0.0, (1.0 if a > 0.0 else 0.0,)),  # relu(-0.0) = -0.0, as PyTorch
-                                                                     "{}.relu()",   symbol="ReLU", kinks={0.0: 0.0}, torch="relu", mp=lambda mp, a: max(a, 0)),
-    Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", symbol="dot", commutative=True, torch=_torch_dot, mp=_mp_dot),
+                                                                     "{}.relu()",   symbol="ReLU", kinks={0.0: 0.0}, torch="relu", mp=lambda mp, a: max(a, 0),
+       partials=lambda y, a: (1.0 if a.data > 0.0 else 0.0,)),  # relu'' = 0, the kink included (PyTorch)
+    Op("dot", VARIADIC, _dot,                                        "dot([{}], [{}])", symbol="dot", commutative=True, torch=_torch_dot, mp=_mp_dot,
+       partials=_dot_partials),
 )
 # fmt: on
 
