@@ -61,7 +61,7 @@ def gradients(
     for v in reversed(order):  # each node after every node it feeds
         g = grads[v]
         for p, d in edges[v]:
-            c = d * g
+            c = d * g if isinstance(d, Value) or d != 1.0 else g  # no "1 *" node in a graph
             grads[p] = grads[p] + c if p in grads else c
     return grads
 
@@ -69,8 +69,12 @@ def gradients(
 def _edges(v: Value, create_graph: bool) -> list[tuple[Value, Gradient]]:
     """(input, partial) for each input of ``v`` a gradient flows to (see the module docstring)."""
     if not create_graph:
-        return [(p, d) for p, d in zip(v._parents, v._partials) if d]  # I2 (micrograd.kernel)
-    return [(p, d) for p, d in zip(v._parents, graph_partials(v)) if isinstance(d, Value) or d]
+        return [(p, d) for p, d in zip(v._parents, v._partials, strict=True) if d]
+    return [
+        (p, d)
+        for p, d in zip(v._parents, graph_partials(v), strict=True)
+        if isinstance(d, Value) or d
+    ]
 
 
 def graph_partials(v: Value) -> tuple[Gradient, ...]:

@@ -30,7 +30,7 @@ class Value:
     __slots__ = ("_origin", "_parents", "_partials", "_pass_grad", "data", "grad")
 
     data: float
-    grad: float
+    grad: float | Value  # a Value after backward(create_graph=True): see micrograd.autograd
     # The op that made the node, or None for a leaf; (op or None, params, label) when the op
     # has params or the node a label: the common node pays nothing for either.
     _origin: Op | tuple[Op | None, tuple[float, ...], str] | None

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from itertools import compress
 from math import isfinite
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 N = TypeVar("N", bound="Node")
 
@@ -45,7 +45,7 @@ N = TypeVar("N", bound="Node")
 class Node(Protocol):
     """What the pass reads and writes on a node (a ``Value``): its inputs are nodes of its kind."""
 
-    grad: float
+    grad: Any  # a float; a Value after backward(create_graph=True), where commit declines
     _pass_grad: float | None
 
     @property
@@ -112,7 +112,7 @@ def commit(reached: list[N]) -> bool:
     """Step 3: ``grad += _pass_grad`` and ``_pass_grad = None`` on every node, or, when a new
     grad would not be a finite float, False and nothing changed."""
     try:
-        grads = [v.grad + v._pass_grad for v in reached]  # type: ignore[operator]
+        grads = [v.grad + v._pass_grad for v in reached]
         if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
             return False
     except (TypeError, OverflowError):  # a grad set by hand to a non-number

@@ -292,7 +292,10 @@ class SGD:
     def step(self) -> None:
         lr = self._lr
         # a grad left by backward(create_graph=True) is a Value: its number is its data
-        new = [p.data - lr * (p.grad.data if isinstance(p.grad, Value) else p.grad) for p in self.params]
+        new = [
+            p.data - lr * (p.grad.data if isinstance(p.grad, Value) else p.grad)
+            for p in self.params
+        ]
         for i, (p, x) in enumerate(zip(self.params, new, strict=True)):
             if not isfinite(x):
                 raise ValueError(

@@ -15,11 +15,22 @@ from typing import Any
 
 import mpmath
 
+from ..autograd import grad
 from ..engine import Value
 from ..ops import Op
 from .floats import LEAST_SUBNORMAL
-from .oracle import EPS, ORACLE_ATOL, ORACLE_DPS, error_bounds, oracle_gradients, run_mp
-from .programs import Program, run_engine, run_float
+from .oracle import (
+    EPS,
+    ORACLE_ATOL,
+    ORACLE_DPS,
+    ORACLE_HESSIAN_ATOL,
+    ORACLE_RTOL,
+    error_bounds,
+    oracle_gradients,
+    oracle_hessian,
+    run_mp,
+)
+from .programs import Program, program_of, run_engine, run_float
 
 
 class GradcheckError(AssertionError):
@@ -205,7 +216,7 @@ def engine_gradients(program: Program) -> tuple[float, list[float]]:
     """Our engine's output value and leaf gradients for ``program`` (one backward)."""
     leaves, out = run_engine(program)
     out.backward()
-    return out.data, [x.grad for x in leaves]
+    return out.data, [x.grad.data if isinstance(x.grad, Value) else x.grad for x in leaves]
 
 
 def check_program(
@@ -269,6 +280,55 @@ def check_program(
     return got
 
 
+def check_second_order(program: Program, show: Callable[[Program], str] = str) -> list[list[float]]:
+    """Check our engine's second derivatives of ``program`` against the precise oracle and
+    against central differences of its own first derivatives; return the Hessian.
+
+    H[i][j] is the gradient, along leaf j, of g_i = d output / d leaf i built with
+    ``create_graph``: a graph of registry ops, so ``program_of(g_i)`` is a program and
+    ``error_bounds`` of it bounds the rounding error of g_i (its output) and of H[i] (its
+    gradients). g_i may be off the oracle by 4x its bound and H[i][j] by 4x its own plus the
+    oracle's ORACLE_HESSIAN_ATOL, each plus ORACLE_RTOL of the exact result (the headroom check_program gives); against central
+    differences of the engine's plain backward, by 10x their estimated error (see
+    central_difference, with g_i's own rounding bound as the noise) plus 4x the bound.
+    Raises GradcheckError naming the entry, then the program as Python.
+    """
+    leaves, out = run_engine(program)
+    gs = grad(out, leaves, create_graph=True, materialize_grads=True)
+    want_g, want_h = oracle_gradients(program), oracle_hessian(program)
+    _, noise = error_bounds(program)
+    hessian = []
+    for i, g in enumerate(gs):
+        # A gradient that is a constant (the 1 of an add) is exact, and so is its zero row.
+        g_bound, bounds = (
+            error_bounds(program_of(g, leaves)) if g._parents else (0.0, [0.0] * len(leaves))
+        )
+        if not abs(g.data - want_g[i]) <= 4 * g_bound + ORACLE_ATOL + ORACLE_RTOL * abs(want_g[i]):
+            raise GradcheckError(
+                f"d/dx{i} with create_graph = {g.data!r}, the oracle says {_digits(want_g[i])} "
+                f"(allowed error {4 * g_bound:.3g})\n\n{show(program)}"
+            )
+        row = [float(h) for h in grad(g, leaves, materialize_grads=True)]
+        for j, (h, want, bound) in enumerate(zip(row, want_h[i], bounds, strict=True)):
+            if not abs(h - want) <= 4 * bound + ORACLE_HESSIAN_ATOL + ORACLE_RTOL * abs(want):
+                raise GradcheckError(
+                    f"d2/dx{i}dx{j} = {h!r}, the oracle says {_digits(want)} "
+                    f"(allowed error {4 * bound:.3g})\n\n{show(program)}"
+                )
+
+            def first(xs: list[float], i: int = i) -> float:
+                return engine_gradients(Program(tuple(xs), program.instrs))[1][i]
+
+            estimate, error = central_difference(first, list(program.leaves), j, 4 * noise[i])
+            if not abs(h - estimate) <= 10 * error + 4 * bound:
+                raise GradcheckError(
+                    f"d2/dx{i}dx{j} = {h!r}, finite differences of d/dx{i} say {estimate!r} "
+                    f"+- {error:.3g}\n\n{show(program)}"
+                )
+        hessian.append(row)
+    return hessian
+
+
 def _kinks(program: Program, i: int, forward: Forward) -> str:
     """Why leaf i's gradient cannot be checked, when a kink is the reason: each op of the
     program that leaf i feeds and that is evaluated exactly at one of its kinks (in floats),
@@ -326,6 +386,7 @@ __all__ = [
     "GradcheckError",
     "central_difference",
     "check_program",
+    "check_second_order",
     "engine_gradients",
     "gradcheck",
     "one_sided_differences",

@@ -134,6 +134,37 @@ def oracle_gradients(program: Program, dps: int = ORACLE_DPS) -> list[Any]:
         return [mp_derivative(along(i), x) for i, x in enumerate(xs)]
 
 
+def oracle_hessian(program: Program, dps: int = ORACLE_DPS) -> list[list[Any]]:
+    """d2 output / d leaf_i d leaf_j at ``dps`` digits, by mpmath.diff's central differences
+    of the mpmath evaluation: a step h = 2**-(prec + 10) and 3 (prec + 20) bits of working
+    precision, so truncation is ~h**2 |f^(4)| and rounding ~2**-(prec + 30) |f| (see
+    ORACLE_HESSIAN_ATOL). For programs whose inputs are MARGIN from every edge and kink."""
+    with mpmath.workdps(dps):
+        xs = [mpmath.mpf(x) for x in program.leaves]
+        n = len(xs)
+
+        def f(*ys: Any) -> Any:
+            return run_mp(program, ys)
+
+        def entry(i: int, j: int) -> Any:
+            orders = [0] * n
+            orders[i] += 1
+            orders[j] += 1
+            return mpmath.diff(f, xs, orders)
+
+        h = {(i, j): entry(i, j) for i in range(n) for j in range(i, n)}
+        return [[h[min(i, j), max(i, j)] for j in range(n)] for i in range(n)]
+
+
+# oracle_hessian (at 50 digits, prec = 169 bits) is off by about 2**-358 |f^(4)| + 2**-199 |f|:
+# drawn programs have |f^(4)| far below 1e50 and |f| below 1e3 (BOUND), so below 1e-50.
+ORACLE_HESSIAN_ATOL = 1e-50
+# Relative to the result, both oracles agree with the exact derivative to about 2**-prec
+# (mp_derivative's own agreement test; mpmath.diff's rounding above): an exact float result
+# (a constant gradient) is then allowed that much.
+ORACLE_RTOL = 2.0**-160
+
+
 # The oracle (mp_derivative at 50 digits, prec = 169 bits) is off by at most
 # 2**-676 |f'''| ~ 1e-203 |f'''|; drawn programs have |f'''| far below 1e50.
 ORACLE_ATOL = 1e-150
@@ -205,6 +236,8 @@ __all__ = [
     "EPS",
     "ORACLE_ATOL",
     "ORACLE_DPS",
+    "ORACLE_HESSIAN_ATOL",
+    "ORACLE_RTOL",
     "OVERFLOW",
     "ULPS",
     "beyond_float64",
@@ -215,5 +248,6 @@ __all__ = [
     "op_exact",
     "op_tolerance",
     "oracle_gradients",
+    "oracle_hessian",
     "run_mp",
 ]

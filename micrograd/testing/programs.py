@@ -184,6 +184,37 @@ def run_engine(program: Program) -> tuple[list[Value], Value]:
     return program.run(Value, lambda op, args, params: apply(op, *args, params=params), const=float)
 
 
+def program_of(root: Value, leaves: Sequence[Value]) -> Program:
+    """The graph that computes ``root`` from ``leaves`` as a Program: ``leaves[i]`` is ``xi``,
+    every other leaf a constant, every node an instruction (its registry op and params). So a
+    gradient built with ``create_graph`` can be analysed (``error_bounds``) and printed.
+    ValueError when root is a leaf, or a node's op is not in the registry (a fused op)."""
+    names: dict[Value, str] = {x: f"x{i}" for i, x in enumerate(leaves)}
+    instrs: list[Instr] = []
+    stack = [(root, iter(root._parents))]
+    seen = {root}
+    while stack:  # depth first, each node after all of its inputs; no recursion
+        v, inputs = stack[-1]
+        for p in inputs:
+            if p not in seen and p not in names:
+                seen.add(p)
+                stack.append((p, iter(p._parents)))
+                break
+        else:
+            stack.pop()
+            op = v._entry
+            if v in names or op is None:
+                continue  # an input, or a constant (written in place)
+            if OPS.get(op.name) is not op:
+                raise ValueError(f"program_of: the op {op.name!r} of a node is not in the registry")
+            args = tuple(names.get(p, p.data) for p in v._parents)
+            names[v] = f"v{len(instrs)}"
+            instrs.append(Instr(op.name, args, v._params))
+    if root not in names or names[root][0] == "x":
+        raise ValueError("program_of: root must be a node computed from the leaves, not a leaf")
+    return Program(tuple(x.data for x in leaves), tuple(instrs))
+
+
 def run_float(program: Program, leaves: Sequence[float] | None = None) -> float:
     """The program's output on plain floats, through each op's ``f``."""
     return program.run(float, lambda op, args, params: op.f(*args, *params)[0], leaves=leaves)[1]  # type: ignore[no-any-return]
@@ -290,6 +321,7 @@ __all__ = [
     "Program",
     "op_params",
     "points",
+    "program_of",
     "programs",
     "run_engine",
     "run_float",

@@ -1,0 +1,75 @@
+"""Second derivatives, generated from the registry and the random programs.
+
+Every op's partials written with Values (its ``partials=``) against mpmath, with the tolerance
+its ``f`` is held to (tests/property/test_ops.py); and the Hessian of every op and of random
+programs against the 50-digit oracle and central differences of the engine's own gradients,
+with the error model micrograd.testing.check_second_order states: a gradient built with
+create_graph is a graph of registry ops, and error_bounds of that graph bounds its rounding.
+"""
+
+import mpmath
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from micrograd import Value, apply
+from micrograd.autograd import graph_partials
+from micrograd.testing import ORACLE_DPS, Instr, Program, check_second_order, op_params, points
+from micrograd.testing.programs import programs
+from tests.helpers import each_op
+from tests.property.test_ops import assert_close, exact, input_domains
+
+
+@each_op
+@given(data=st.data())
+def test_partials_as_values_match_mpmath(op, data):
+    params = data.draw(op_params(op))
+    xs = [data.draw(points(d, op.kinks, scale=50.0)) for d in input_domains(op, params, data)]
+    out = apply(op, *map(Value, xs), params=params)
+    partials = graph_partials(out)
+    assert len(partials) == len(xs), f"{op.name}: {len(partials)} partials for {len(xs)} inputs"
+    with mpmath.workdps(ORACLE_DPS):
+        _, want, scales = exact(op, xs, params)
+        for i, (d, w, s) in enumerate(zip(partials, want, scales[1:], strict=True)):
+            got = d.data if isinstance(d, Value) else float(d)
+            assert_close(
+                got, w, s, xs, f"{op.name}'s partials= at {tuple(xs) + params}, input {i + 1}"
+            )
+
+
+def one_op(op, xs, params):
+    return Program(tuple(xs), (Instr(op.name, tuple(f"x{i}" for i in range(len(xs))), params),))
+
+
+@each_op
+@given(data=st.data())
+def test_second_derivatives_match_the_oracle_and_finite_differences(op, data):
+    # points(): within +-3 and MARGIN from every edge and kink, as the programs' inputs are
+    # (the oracle's error statement, ORACLE_HESSIAN_ATOL, is made for those).
+    params = data.draw(op_params(op))
+    xs = [data.draw(points(d, op.kinks)) for d in input_domains(op, params, data)]
+    check_second_order(one_op(op, xs, params))
+
+
+DIAMOND = Program(  # one product feeding two ops that meet again: mixed terms through shared nodes
+    (0.7, -1.3),
+    (
+        Instr("mul", ("x0", "x1")),
+        Instr("tanh", ("v0",)),
+        Instr("exp", ("v0",)),
+        Instr("mul", ("v1", "v2")),
+        Instr("div", ("v3", "x0")),
+    ),
+)
+PRODUCT_AT_ZERO = Program(
+    (0.0, 0.0), (Instr("mul", ("x0", "x1")),)
+)  # a zero partial still carries d2
+# A constant gradient is exact, and the oracle's is off by 2**-169 relative: ORACLE_RTOL.
+CONSTANT_GRADIENT = Program((0.3,), (Instr("add", ("x0", 1.0)),))
+
+
+@given(programs())
+@example(DIAMOND)
+@example(PRODUCT_AT_ZERO)
+@example(CONSTANT_GRADIENT)
+def test_second_derivatives_of_random_programs_match_the_oracle_and_finite_differences(program):
+    check_second_order(program)
