@@ -59,6 +59,8 @@ def test_syntax_has_a_field_per_input_and_param(op):
 def test_references_are_declared(op):
     assert op.torch, f"{op.name}: no PyTorch reference (torch=...)"
     assert op.mp is not None, f"{op.name}: no high-precision reference (mp=...)"
+    # create_graph builds gradients from it; tests/property/test_second_order.py checks it
+    assert op.partials is not None, f"{op.name}: no partials written with Values (partials=...)"
 
 
 @each_op

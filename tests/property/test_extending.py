@@ -7,9 +7,15 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from micrograd import Op, Value
-from micrograd.testing import GradcheckError, check_program, programs, registered
+from micrograd.testing import (
+    GradcheckError,
+    check_program,
+    check_second_order,
+    programs,
+    registered,
+)
 from tests import test_registry
-from tests.property import test_ops
+from tests.property import test_ops, test_second_order
 
 GENERATED = [  # the tests generated for every op of the registry
     test_registry.test_f_takes_the_inputs_then_the_params,
@@ -21,6 +27,8 @@ GENERATED = [  # the tests generated for every op of the registry
     test_registry.test_value_api_dispatches_through_the_registry,
     test_ops.test_value_and_partials_match_mpmath,
     test_ops.test_any_finite_input_gives_the_right_answer_or_a_clear_error,
+    test_second_order.test_partials_as_values_match_mpmath,
+    test_second_order.test_second_derivatives_match_the_oracle_and_finite_differences,
 ]
 
 
@@ -36,6 +44,7 @@ SOFTPLUS = Op(
     "{}.softplus()",
     torch="nn.functional.softplus",
     mp=lambda mp, a: mp.log1p(mp.exp(a)),
+    partials=lambda y, a: (a.sigmoid(),),
 )
 WRONG = Op(
     "wrongplus",
@@ -44,6 +53,17 @@ WRONG = Op(
     "{}.wrongplus()",
     torch="nn.functional.softplus",
     mp=lambda mp, a: mp.log1p(mp.exp(a)),
+)
+
+# Its partials= has the right value but is a constant: its second derivative is lost.
+FLAT = Op(
+    "flatplus",
+    1,
+    softplus,
+    "{}.flatplus()",
+    torch="nn.functional.softplus",
+    mp=lambda mp, a: mp.log1p(mp.exp(a)),
+    partials=lambda y, a: (a.sigmoid().data,),
 )
 
 
@@ -67,6 +87,7 @@ def test_a_new_op_is_drawn_into_programs_and_checked():
         def check(program):
             seen.extend(ins for ins in program.instrs if ins.op == "softplus")
             check_program(program)
+            check_second_order(program)
 
         check()
         assert seen, "100 programs never used the new op"
@@ -91,3 +112,15 @@ def test_a_wrong_derivative_fails_the_suite():
             check_program(program)
         with pytest.raises(AssertionError, match=r"d wrongplus\("):
             test_ops.test_value_and_partials_match_mpmath(op=WRONG)
+
+
+def test_a_wrong_second_derivative_fails_the_suite():
+    with registered(FLAT):
+        at_most(100, test_second_order.test_partials_as_values_match_mpmath)(
+            op=FLAT
+        )  # values: right
+        with pytest.raises(GradcheckError, match=r"d2/dx0dx0 = 0.0, the oracle says"):
+            at_most(
+                100,
+                test_second_order.test_second_derivatives_match_the_oracle_and_finite_differences,
+            )(op=FLAT)
