@@ -24,7 +24,8 @@ def test_the_issue_example():
     (g,) = micrograd.grad(y, [x], create_graph=True)
     (h,) = micrograd.grad(g, [x])
     assert (g.data, h) == (24.0, 44.0)  # 4x**3 - 4x and 12x**2 - 4 at 2, exact in floats
-    assert x.grad == 0.0 and y.grad == 0.0  # grad() touches no .grad
+    assert x.grad == 0.0
+    assert y.grad == 0.0
 
 
 DIAMOND = Program(
@@ -84,14 +85,16 @@ def test_unused_inputs_raise_or_give_none_or_zero():
     assert grad(out, [x, unused], allow_unused=True) == (-2.0, None)
     assert grad(out, [x, unused], materialize_grads=True) == (-2.0, 0.0)
     (zero,) = grad(out, [unused], create_graph=True, materialize_grads=True)
-    assert isinstance(zero, Value) and zero.data == 0.0
+    assert isinstance(zero, Value)
+    assert zero.data == 0.0
 
 
 def test_an_input_reached_only_through_a_zero_partial_is_used_with_gradient_zero():
     x = Value(-1.0)
     assert grad(x.relu(), [x]) == (0.0,)  # as torch.autograd.grad: in the graph, gradient 0
     (g,) = grad(x.relu(), [x], create_graph=True)
-    assert g.data == 0.0 and grad(g, [x], materialize_grads=True) == (0.0,)
+    assert g.data == 0.0
+    assert grad(g, [x], materialize_grads=True) == (0.0,)
 
 
 def test_grad_outputs_weigh_and_sum_the_outputs():
@@ -100,7 +103,8 @@ def test_grad_outputs_weigh_and_sum_the_outputs():
     assert grad([a, b], [x], grad_outputs=[1.0, 10.0]) == (6.0 + 20.0,)
     assert grad(a, x, grad_outputs=0.5) == (3.0,)
     (g,) = grad(a, [x], grad_outputs=[Value(2.0)], create_graph=True)
-    assert g.data == 12.0 and grad(g, [x]) == (4.0,)
+    assert g.data == 12.0
+    assert grad(g, [x]) == (4.0,)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +150,8 @@ def test_a_plain_backward_adds_to_a_grad_that_is_a_value():
     x = Value(3.0)
     (x * x).backward(create_graph=True)  # x.grad = 0 + 2x, a node
     (x * 5.0).backward()  # adds 5: the grad stays a node, its history is 2x's
-    assert isinstance(x.grad, Value) and x.grad.data == 11.0
+    assert isinstance(x.grad, Value)
+    assert x.grad.data == 11.0
     assert grad(x.grad, [x]) == (2.0,)  # as PyTorch's grad after the same two calls
     x.zero_grad()
     assert x.grad == 0.0
@@ -157,7 +162,8 @@ def test_backward_with_create_graph_changes_every_grad_or_none():
     y = x * 1e100
     with pytest.raises(OpError, match="overflows"):
         y.backward(1e300, create_graph=True)
-    assert x.grad == 0.0 and y.grad == 0.0
+    assert x.grad == 0.0
+    assert y.grad == 0.0
 
 
 def test_an_op_without_partials_names_itself():
@@ -225,7 +231,9 @@ def test_hessian_and_hvp():
     v = [2.0, -0.5]
     hv = hvp(f, [0.3, -1.2], v)
     assert hv == pytest.approx(
-        [sum(a * b for a, b in zip(r, v)) for r in h], rel=4 * 2.0**-52, abs=4 * 2.0**-52
+        [sum(a * b for a, b in zip(r, v, strict=False)) for r in h],
+        rel=4 * 2.0**-52,
+        abs=4 * 2.0**-52,
     )
     with pytest.raises(ValueError, match="v has 1 entries for 2 inputs"):
         hvp(f, [0.3, -1.2], [1.0])
@@ -239,7 +247,9 @@ def test_the_lecture_view_works_on_the_graph_of_a_gradient():
     y.label = "y"
     (g,) = grad(y, [x], create_graph=True)
     g.label = "dy/dx"
-    assert g.label == "dy/dx" and g._op == "+" and isinstance(g._prev, set)  # x feeds x * x twice
+    assert g.label == "dy/dx"
+    assert g._op == "+"
+    assert isinstance(g._prev, set)
     ops = {v._op for v in trace(g)[0]}
     assert {"*", "exp", "/", "**2"} <= ops
     y.backward(create_graph=True)
@@ -252,9 +262,11 @@ def test_sgd_steps_with_a_grad_that_is_a_value():
     w = Value(1.0)
     (w * w).backward(create_graph=True)
     nn.SGD([w], lr=0.1).step()
-    assert type(w.data) is float and w.data == 1.0 - 0.1 * 2.0
+    assert type(w.data) is float
+    assert w.data == 1.0 - 0.1 * 2.0
 
 
 def test_a_value_formats_as_its_data():
     v = Value(3.14159)
-    assert f"{v:.2f}" == "3.14" and f"{v}" == repr(v)
+    assert f"{v:.2f}" == "3.14"
+    assert f"{v}" == repr(v)
