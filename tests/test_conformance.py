@@ -173,6 +173,26 @@ def test_over_counting_on_a_second_backward_is_caught():
     assert r["random programs vs oracle and finite differences"].status == PASS
 
 
+class IgnoresCreateGraph(Tiny):
+    """Takes create_graph and ignores it: its gradients are floats, not differentiable."""
+
+    def backward(self, create_graph=False):
+        super().backward()
+
+
+def test_second_order_is_checked_where_backward_takes_create_graph():
+    assert rows(card(Value))[SECOND].detail == "exact at a = 1.5, b = -2"
+    row = rows(card(Tiny))[SECOND]
+    assert (row.status, row.detail) == (NA, "backward() takes no create_graph")
+    row = rows(card(IgnoresCreateGraph))[SECOND]
+    assert row.status == FAIL
+    assert row.detail == "raises 'float' object has no attribute 'backward'"
+    assert "create_graph=True" in row.example
+
+
+SECOND = "second order: backward(create_graph=True), then the gradient's backward()"
+
+
 def test_a_recursive_backward_fails_the_depth_row():
     row = rows(card(Recursive))["depth: backward through a chain of 2,000 nodes"]
     assert row.status == FAIL

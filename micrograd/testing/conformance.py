@@ -515,6 +515,36 @@ class Checks:
         (program, k), message = found
         return Row(name, FAIL, message, self.show(_program_code(program, backward=k)))
 
+    # -- second order
+
+    def second_order_row(self) -> Row:
+        """backward(create_graph=True) gives gradients that backward() differentiates again
+        (PyTorch's API), on a product where every number is exact: N/A where backward() takes
+        no create_graph."""
+        name = "second order: backward(create_graph=True), then the gradient's backward()"
+        if "mul" not in {op.name for op in self.ops}:
+            return Row(name, NA, "needs mul")
+        # y = a**2 b: dy/da = 2ab = -6; its gradient: d/da = 2b = -4, d/db = 2a = 3.
+        code = (
+            "a = Value(1.5)\nb = Value(-2.0)\ny = a * a * b\ny.backward(create_graph=True)\n"
+            "ga = a.grad\na.grad = 0.0\nb.grad = 0.0\nga.backward()"
+        )
+        answer = self.exec(code, ["ga", "a", "b"])
+        if not answer["ok"]:
+            if answer["error"] == "TypeError" and "create_graph" in answer["message"]:
+                return Row(name, NA, "backward() takes no create_graph")
+            return Row(name, FAIL, f"raises {answer['message']}", self.show(code))
+        got = [answer["nodes"]["ga"][0], answer["nodes"]["a"][1], answer["nodes"]["b"][1]]
+        if got != [-6.0, -4.0, 3.0]:
+            return Row(
+                name,
+                FAIL,
+                f"d(a**2 b)/da = {got[0]!r} (exact -6.0), its d/da {got[1]!r} (-4.0) and "
+                f"d/db {got[2]!r} (3.0)",
+                self.show(code),
+            )
+        return Row(name, PASS, "exact at a = 1.5, b = -2")
+
     # -- depth
 
     def depth_row(self) -> Row:
@@ -689,6 +719,7 @@ class Checks:
                 yield self.kink_row(op)
         yield self.reuse_row()
         yield self.repeat_row()
+        yield self.second_order_row()
         yield self.depth_row()
         yield from self.bad_value_rows()
         yield self.domain_row()

@@ -93,7 +93,9 @@ def test_every_ops_second_derivatives_match_pytorch(op, data):
         assert close(ours[i][j], theirs[i][j]), (op.name, xs, params, i, j, ours, theirs)
     # the twin itself is right there: PyTorch's own second-order check of its formulas
     ts = [torch.tensor(x, requires_grad=True) for x in xs]
-    assert masked(op, xs) or torch.autograd.gradgradcheck(lambda *ts: torch_op(op, list(ts), params), ts)
+    assert masked(op, xs) or torch.autograd.gradgradcheck(
+        lambda *ts: torch_op(op, list(ts), params), ts
+    )
 
 
 @each_op
