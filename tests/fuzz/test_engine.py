@@ -1,9 +1,12 @@
-"""Fuzz micrograd.engine: Value, its operators and methods, apply(), dot(), backward().
+"""Fuzz micrograd.engine: Value, its operators and methods, apply(), dot(), backward(), and
+micrograd.grad().
 
 The contract: tests/fuzz/strategies.py."""
 
 import math
+import numbers
 import operator
+from collections.abc import Sequence
 from fractions import Fraction
 
 import mpmath
@@ -11,7 +14,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from micrograd import OPS, OpError, Value, apply, dot
+from micrograd import OPS, OpError, Value, apply, dot, grad
 from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, ULPS, spell
 from micrograd.testing.floats import EPS, LEAST_SUBNORMAL, MAX
@@ -408,3 +411,52 @@ def test_random_graphs_never_hold_a_nonfinite_number(data):
         backward_is_finite_or_refused(root, data.draw(finite, label="gradient"))
     root.zero_grad()
     assert all(v.grad == 0.0 for v in trace(root)[0])
+
+
+def sequence_errors(xs, name):
+    """grad's rule for outputs and inputs: a Value, or a non-empty sequence of Values."""
+    if isinstance(xs, Value):
+        return []
+    if not isinstance(xs, Sequence) or isinstance(xs, str) or not xs:
+        return [(TYPE, [name])]
+    return [(TYPE, [f"{name}["]) for x in xs if not isinstance(x, Value)]
+
+
+@given(
+    outputs=anything | st.lists(anything, max_size=3),
+    inputs=anything | st.lists(anything, max_size=3),
+    grad_outputs=st.none() | anything | st.lists(anything, max_size=3),
+    create_graph=st.booleans(),
+    same=st.booleans(),
+)
+@example(outputs=[Value(1.0)], inputs=None, grad_outputs=None, create_graph=False, same=True)
+def test_grad_checks_its_arguments(outputs, inputs, grad_outputs, create_graph, same):
+    inputs = outputs if same else inputs  # the outputs' own gradients: the seeds
+    errors = sequence_errors(outputs, "outputs") + sequence_errors(inputs, "inputs")
+    outs = [outputs] if isinstance(outputs, Value) else outputs
+    if not errors:
+        n = len(outs)
+        if grad_outputs is None:
+            seeds = [1.0] * n
+        elif isinstance(grad_outputs, Value | numbers.Real) and n == 1:
+            seeds = [grad_outputs]
+        elif isinstance(grad_outputs, Sequence) and len(grad_outputs) == n:
+            seeds = list(grad_outputs)
+        else:
+            seeds, errors = [], [(VALUE, ["grad_outputs"])]
+        for s in seeds:
+            e = None if isinstance(s, Value) else expect_number(s)
+            if e in (TYPE, VALUE):
+                errors.append((e, ["grad_outputs["]))
+        if not same:
+            errors.append((VALUE, ["inputs["]))  # fresh leaves: the outputs do not use them
+    ok, out = raises_documented(lambda: grad(outputs, inputs, grad_outputs, create_graph), errors)
+    assert not (ok and errors), f"grad gave {out!r}, expected one of {errors}"
+    if ok:
+        want = {}
+        for o, s in zip(outs, seeds, strict=True):
+            s = s.data if isinstance(s, Value) else float(s)
+            want[o] = want[o] + s if o in want else s
+        for x, g in zip([inputs] if isinstance(inputs, Value) else inputs, out, strict=True):
+            assert isinstance(g, Value) if create_graph else type(g) is float
+            assert (g.data if create_graph else g) == want[x]
