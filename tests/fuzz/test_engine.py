@@ -29,6 +29,7 @@ from tests.fuzz.strategies import (
     expect_number,
     finite,
     finite_graph,
+    moderate,
     must_raise,
     raises_documented,
 )
@@ -422,14 +423,24 @@ def sequence_errors(xs, name):
     return [(TYPE, [f"{name}["]) for x in xs if not isinstance(x, Value)]
 
 
+values = st.lists(st.builds(Value, moderate), min_size=1, max_size=3)  # valid: drawn often
+
+
 @given(
-    outputs=anything | st.lists(anything, max_size=3),
-    inputs=anything | st.lists(anything, max_size=3),
-    grad_outputs=st.none() | anything | st.lists(anything, max_size=3),
+    outputs=values | anything | st.lists(anything, max_size=3),
+    inputs=values | anything | st.lists(anything, max_size=3),
+    grad_outputs=st.none()
+    | st.lists(finite, max_size=4)
+    | anything
+    | st.lists(anything, max_size=3),
     create_graph=st.booleans(),
     same=st.booleans(),
 )
 @example(outputs=[Value(1.0)], inputs=None, grad_outputs=None, create_graph=False, same=True)
+@example(outputs=[Value(1.0)], inputs=None, grad_outputs=[1.0, 2.0], create_graph=False, same=True)
+@example(
+    outputs=[Value(1.0), Value(2.0)], inputs=None, grad_outputs=[1.0], create_graph=True, same=True
+)
 def test_grad_checks_its_arguments(outputs, inputs, grad_outputs, create_graph, same):
     inputs = outputs if same else inputs  # the outputs' own gradients: the seeds
     errors = sequence_errors(outputs, "outputs") + sequence_errors(inputs, "inputs")
