@@ -27,7 +27,15 @@ class Value:
     (``micrograd/ops.py``), never by hand.
     """
 
-    __slots__ = ("_origin", "_parents", "_partials", "_pass_grad", "data", "grad")
+    __slots__ = {
+        "_origin": "the op that made the node (see _entry, _params, label)",
+        "_parents": "the node's inputs, in order",
+        "_partials": "d node / d input for each input, computed with the node",
+        "_pass_grad": "this node's gradient during a backward pass (micrograd.kernel)",
+        "data": "the number this Value holds (a float)",
+        "grad": "d output / d this Value, added by backward() (a float; a Value after "
+        "backward(create_graph=True))",
+    }
 
     data: float
     grad: float | Value  # a Value after backward(create_graph=True): see micrograd.autograd
@@ -36,7 +44,7 @@ class Value:
     _origin: Op | tuple[Op | None, tuple[float, ...], str] | None
     _parents: tuple[Value, ...]
     _partials: tuple[float, ...]
-    _pass_grad: float | None  # this node's gradient during a backward pass (micrograd.kernel)
+    _pass_grad: float | None
 
     def __init__(
         self, data: float, _children: tuple[Value, ...] = (), _op: str = "", label: str = ""
@@ -61,14 +69,30 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     def __float__(self) -> float:
+        """Refused: a Value is not a number (``v.data`` is); TypeError saying why."""
         raise TypeError(_NOT_A_NUMBER)
 
-    __int__ = __index__ = __complex__ = __round__ = __trunc__ = __floor__ = __ceil__ = __float__
+    def __index__(self) -> int:
+        """Refused, as float(v): int(v), range(v), a list index."""
+        raise TypeError(_NOT_A_NUMBER)
+
+    def __trunc__(self) -> int:
+        """Refused, as float(v): math.trunc(v)."""
+        raise TypeError(_NOT_A_NUMBER)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """Refused, as float(v): ``round(v.data, 2)`` rounds the number."""
+        raise TypeError(_NOT_A_NUMBER)
 
     # The lecture's view of a node: its inputs, its op's symbol, its one chain-rule step.
     @property
     def _prev(self) -> set[Value]:
         """The node's inputs, as a set (as micrograd 0.1.0 keeps them)."""
+        return set(self._parents)
+
+    @property
+    def prev(self) -> set[Value]:
+        """``_prev``, as some tutorials spell it."""
         return set(self._parents)
 
     @property
@@ -131,54 +155,71 @@ class Value:
     _backward = property(lambda self: self._local_backward, _refuse_backward)
 
     # Every op goes through the registry: _node(OPS[name], inputs, params), as apply() does.
+
     def __add__(self, other: Value | float) -> Value:
+        """self + other (a number becomes a constant leaf); also number + Value."""
         return binary_node(OPS["add"], self, other if isinstance(other, Value) else constant(other))
 
     def __radd__(self, other: float) -> Value:
+        """number + self."""
         return binary_node(OPS["add"], constant(other), self)
 
     def __sub__(self, other: Value | float) -> Value:
+        """self - other; also number - Value."""
         return binary_node(OPS["sub"], self, other if isinstance(other, Value) else constant(other))
 
     def __rsub__(self, other: float) -> Value:
+        """number - self."""
         return binary_node(OPS["sub"], constant(other), self)
 
     def __mul__(self, other: Value | float) -> Value:
+        """self * other; also number * Value."""
         return binary_node(OPS["mul"], self, other if isinstance(other, Value) else constant(other))
 
     def __rmul__(self, other: float) -> Value:
+        """number * self."""
         return binary_node(OPS["mul"], constant(other), self)
 
     def __truediv__(self, other: Value | float) -> Value:
+        """self / other; also number / Value. OpError when dividing by 0."""
         return binary_node(OPS["div"], self, other if isinstance(other, Value) else constant(other))
 
     def __rtruediv__(self, other: float) -> Value:
+        """number / self."""
         return binary_node(OPS["div"], constant(other), self)
 
     def __neg__(self) -> Value:
+        """-self."""
         return unary_node(OPS["neg"], self)
 
     def __rpow__(self, other: float) -> Value:
+        """number ** self: a positive number to the power of a Value."""
         return binary_node(OPS["powv"], constant(other), self)
 
     # The shipped method ops, written out so that help(), editors and mypy see them; an op
     # registered later gets its method from _add_method (tests/test_registry.py).
     def exp(self) -> Value:
+        """e ** self."""
         return unary_node(OPS["exp"], self)
 
     def log(self) -> Value:
+        """The natural logarithm; OpError unless self > 0."""
         return unary_node(OPS["log"], self)
 
     def tanh(self) -> Value:
+        """The hyperbolic tangent, as the lecture's neuron uses it."""
         return unary_node(OPS["tanh"], self)
 
     def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self)."""
         return unary_node(OPS["sigmoid"], self)
 
     def relu(self) -> Value:
+        """max(self, 0); its derivative at 0 is 0 (PyTorch's convention)."""
         return unary_node(OPS["relu"], self)
 
     def __pow__(self, other: Value | float) -> Value:
+        """self ** n for a number n, or self ** Value (then self > 0)."""
         if isinstance(other, Value):
             return binary_node(OPS["powv"], self, other)
         return _node(OPS["pow"], (self,), (as_float(other, "the exponent"),))
@@ -261,8 +302,9 @@ def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
 
 _NOT_A_NUMBER = (
     "a Value does not turn into a number implicitly: that would cut it out of the graph "
-    "(math.exp(v) has no gradient). Use the Value's own ops (v.exp(), v.log(), v.tanh(), "
-    "v ** 0.5, ...) to stay in the graph, or v.data for the plain number"
+    "(math's functions, float(), int() and round() have no gradient). Use the Value's own ops "
+    "(v.exp(), v.log(), v.tanh(), v ** 0.5, ...) to stay in the graph, or v.data for the "
+    "plain number"
 )
 
 

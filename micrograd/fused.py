@@ -26,6 +26,9 @@ class FusedOp(Op):
 
     activation: Op = field(kw_only=True)
 
+    def __reduce__(self) -> Any:
+        return (dot_then, (self.activation,))  # remade from its activation, which pickles by name
+
 
 def dot_parts(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[float, ...]]:
     """dot's value and partials for its two halves, ``a`` and ``b`` (what ``OPS["dot"].f``

@@ -2,27 +2,52 @@
 
 A drop-in for micrograd 0.1.0's nn: ``Neuron(nin, nonlin=True)``, ``Layer(nin, nout,
 **kwargs)``, ``MLP(nin, nouts)``, weights drawn from the global ``random`` module in 0.1.0's
-order unless a ``seed`` is given.
+order unless a ``seed`` is given. Inputs may be any sequence of numbers or Values, a 1-D NumPy
+array included. ``state_dict()`` / ``load_state_dict()`` save and restore the parameters as
+plain floats (JSON-able); a model also pickles.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from math import inf, isfinite
 from numbers import Real
 from types import ModuleType
-from typing import Literal
+from typing import Any
 
-from .engine import Value, constant, dot, dot_node
-from .fused import dot_then
-from .ops import OPS
+from .engine import Value, constant, dot, dot_node, unary_node
+from .fused import FusedOp, dot_then
+from .ops import OPS, REAL
 
-Activation = Literal["relu", "tanh", "linear"]
-ACTIVATIONS: tuple[Activation, ...] = ("relu", "tanh", "linear")
-# A Neuron's op by its activation's name: dot then the activation, as one node
-_NEURON_OPS = {"relu": dot_then(OPS["relu"]), "tanh": dot_then(OPS["tanh"]), "linear": None}
+Activation = str  # "linear", or the name of a one-input registry op: see activations()
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
+
+
+def activations() -> tuple[str, ...]:
+    """The activations a Neuron takes: "linear" and every one-input registry op without params
+    defined on every real (relu, tanh, sigmoid, exp, neg ..., and any op registered since)."""
+    return ("linear", *(n for n, op in OPS.items() if _activates(op)))
+
+
+def _activates(op: Any) -> bool:
+    return op.arity == 1 and not op.params and op.domains() == (REAL,)
+
+
+_fused: dict[str, FusedOp] = {}  # a Neuron's node by its activation's name: dot then it
+
+
+def _neuron_op(activation: str) -> FusedOp | None:
+    """dot then ``activation`` as one op (None for linear); KeyError for an unknown name."""
+    if activation == "linear":
+        return None
+    op = OPS.get(activation) if isinstance(activation, str) else None
+    if op is None or not _activates(op):
+        raise KeyError(activation)
+    fused = _fused.get(activation)
+    if fused is None or fused.activation is not op:  # new, or the name registered anew
+        fused = _fused[activation] = dot_then(op)
+    return fused
 
 
 class Module:
@@ -35,12 +60,50 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(name, parameter) in parameters() order: "layers.0.neurons.1.w.2", ... "b"."""
+        return []
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's data by name (plain floats: ``json.dump`` takes it)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter's data from ``state`` (as ``state_dict()`` gives it). The names
+        must be exactly this model's and each value a finite number: ValueError or TypeError
+        naming the first wrong one otherwise, and nothing is changed."""
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict takes a dict of name: number, got {type(state).__name__}"
+            )
+        named = dict(self.named_parameters())
+        missing = [n for n in named if n not in state]
+        unexpected = [n for n in state if n not in named]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: the names differ from this model's ({self!r}): "
+                f"missing {_few(missing)}, unexpected {_few(unexpected)}"
+            )
+        new = {n: _value(state[n], f"load_state_dict: state[{n!r}]").data for n in named}
+        for n, p in named.items():
+            p.data = new[n]
+
+
+def _few(names: list[str]) -> str:
+    return (
+        ", ".join(map(repr, names[:3])) + (f" and {len(names) - 3} more" if names[3:] else "")
+        or "none"
+    )
+
 
 class Neuron(Module):
     """activation(w . x + b), weights uniform in [-1, 1] from ``rng`` (default: the global
     ``random`` module, as micrograd 0.1.0), bias 0.
 
-    ``nonlin`` is micrograd 0.1.0's spelling: True is relu, False linear.
+    ``nonlin`` is micrograd 0.1.0's spelling: True is relu, False linear. The activation is
+    any of ``activations()``. A neuron is one node, the activation fused with the dot
+    (``fused.dot_then``); ``fused=False`` builds the lecture's chain instead (``w0*x0 + w1*x1
+    + ... + b``, then the activation), the same numbers as nodes ``draw_dot`` shows one by one.
     """
 
     def __init__(
@@ -50,9 +113,11 @@ class Neuron(Module):
         rng: Rng | None = None,
         *,
         nonlin: bool | None = None,
+        fused: bool = True,
     ):
         _check_size("nin", nin)
         self.activation = _activation(activation, nonlin)
+        self.fused = _check_flag("fused", fused)
         rng = random if rng is None else _check_rng(rng)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
@@ -62,17 +127,25 @@ class Neuron(Module):
         return self.forward(xs, tuple([v.data for v in xs]))
 
     def forward(self, inputs_and_one: tuple[Value, ...], data: Sequence[float]) -> Value:
-        """activation(dot(w + [b], inputs_and_one)) as one node (``fused.dot_then``):
-        ``inputs_and_one`` is the inputs followed by the constant 1 (which a Layer shares
-        between its neurons), as Values of the right number, and ``data`` their data."""
+        """activation(dot(w + [b], inputs_and_one)) as one node (``fused.dot_then``), or as the
+        lecture's chain when not ``fused``: ``inputs_and_one`` is the inputs followed by the
+        constant 1 (which a Layer shares between its neurons), as Values of the right number,
+        and ``data`` their data."""
         # Looked up by the activation's name: a Neuron holds no function, and pickles.
         try:
-            op = _NEURON_OPS[self.activation]
+            op = _neuron_op(self.activation)
         except (KeyError, TypeError):  # set by hand after __init__ checked it
             raise ValueError(
-                f"Neuron.activation must be one of {ACTIVATIONS}, got {self.activation!r}"
+                f"Neuron.activation must be one of {activations()}, got {self.activation!r}"
             ) from None
-        return dot_node((*self.w, self.b), inputs_and_one, data, op)
+        if getattr(self, "fused", True):  # a Neuron pickled before the option: fused
+            return dot_node((*self.w, self.b), inputs_and_one, data, op)
+        # The sums dot's f adds, in its order (w0*x0 first, b * 1 last): the same floats.
+        z = self.w[0] * inputs_and_one[0]
+        for w, x in zip(self.w[1:], inputs_and_one[1:-1], strict=True):
+            z = z + w * x
+        z = z + self.b
+        return z if op is None else unary_node(op.activation, z)
 
     @property
     def nonlin(self) -> bool:
@@ -82,8 +155,12 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [*((f"w.{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]
+
     def __repr__(self) -> str:
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        fused = "" if getattr(self, "fused", True) else ", fused=False"
+        return f"Neuron({len(self.w)}, activation={self.activation!r}{fused})"
 
 
 class Layer(Module):
@@ -100,14 +177,16 @@ class Layer(Module):
         rng: Rng | None = None,
         *,
         nonlin: bool | None = None,
+        fused: bool = True,
     ):
         _check_size("nin", nin)
         _check_size("nout", nout)
         activation = _activation(activation, nonlin)
         rng = None if rng is None else _check_rng(rng)
-        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, rng, fused=fused) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """The neurons' outputs on the inputs ``x``: a list, or one Value for one neuron."""
         xs = (*_values(x, len(self.neurons[0].w), "Layer"), constant(1.0))
         xs_data = tuple([v.data for v in xs])  # a tuple: fused.dot_parts need not copy it
         out = [n.forward(xs, xs_data) for n in self.neurons]
@@ -116,9 +195,17 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"neurons.{j}.{name}", p)
+            for j, n in enumerate(self.neurons)
+            for name, p in n.named_parameters()
+        ]
+
     def __repr__(self) -> str:
         n = self.neurons[0]
-        return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
+        fused = "" if getattr(n, "fused", True) else ", fused=False"
+        return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r}{fused})"
 
 
 class MLP(Module):
@@ -127,7 +214,8 @@ class MLP(Module):
     ``MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh")``).
 
     Weights come from ``random.Random(seed)``, or without a seed from the global ``random``
-    module in 0.1.0's order (so ``random.seed(1337)`` reproduces 0.1.0's models).
+    module in 0.1.0's order (so ``random.seed(1337)`` reproduces 0.1.0's models). With
+    ``fused=False`` every neuron is the lecture's chain of nodes (see Neuron).
     """
 
     def __init__(
@@ -137,6 +225,7 @@ class MLP(Module):
         activation: Activation = "relu",
         seed: int | None = None,
         output_activation: Activation = "linear",
+        fused: bool = True,
     ):
         _check_size("nin", nin)
         if isinstance(nouts, str | bytes) or not isinstance(nouts, Sequence):
@@ -153,12 +242,15 @@ class MLP(Module):
             raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
         rng: Rng = random if seed is None else random.Random(seed)
         sizes = [nin, *nouts]
+        _check_flag("fused", fused)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], hidden if i < len(nouts) - 1 else last, rng)
+            Layer(sizes[i], sizes[i + 1], hidden if i < len(nouts) - 1 else last, rng, fused=fused)
             for i in range(len(nouts))
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """The last layer's outputs on the inputs ``x``: a list, or one Value when the last
+        layer has one neuron (``MLP(2, [16, 16, 1])([0.5, -1.0])`` is a Value)."""
         out: Value | list[Value] = _values(x, len(self.layers[0].neurons[0].w), "MLP")  # type: ignore[assignment]
         for layer in self.layers:
             out = layer(out if isinstance(out, list | tuple) else [out])
@@ -167,11 +259,19 @@ class MLP(Module):
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [
+            (f"layers.{i}.{name}", p)
+            for i, layer in enumerate(self.layers)
+            for name, p in layer.named_parameters()
+        ]
+
     def __repr__(self) -> str:
         first, last = self.layers[0].neurons[0], self.layers[-1].neurons[0]
         hidden = f", activation={first.activation!r}" if len(self.layers) > 1 else ""
         nouts = [len(layer.neurons) for layer in self.layers]
-        return f"MLP({len(first.w)}, {nouts}{hidden}, output_activation={last.activation!r})"
+        fused = "" if getattr(first, "fused", True) else ", fused=False"
+        return f"MLP({len(first.w)}, {nouts}{hidden}, output_activation={last.activation!r}{fused})"
 
 
 def _activation(
@@ -186,9 +286,28 @@ def _activation(
         return implied
     if activation is None:
         return "relu"
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"{name} must be one of {ACTIVATIONS}, got {activation!r}")
+    if not isinstance(activation, str) or activation not in activations():
+        raise ValueError(f"{name} must be one of {activations()}, got {activation!r}")
     return activation
+
+
+def _check_flag(name: str, flag: object) -> bool:
+    if not isinstance(flag, bool):
+        raise TypeError(f"{name} must be True or False, got {type(flag).__name__}: {_short(flag)}")
+    return flag
+
+
+def _as_list(x: object) -> object:
+    """A 1-D NumPy array (anything with ``__array__`` and ``tolist``) as the list of its
+    numbers; anything else as it is. NumPy is not needed for this: learners' data is often
+    an array (scikit-learn's datasets), and 0.1.0 takes one."""
+    if hasattr(x, "__array__") and hasattr(x, "tolist") and not isinstance(x, Value):
+        if getattr(x, "ndim", 1) != 1:
+            raise ValueError(
+                f"expected a 1-D array of numbers, got one of shape {getattr(x, 'shape', '?')}"
+            )
+        return x.tolist()
+    return x
 
 
 def _check_size(name: str, n: object) -> None:
@@ -199,6 +318,7 @@ def _check_size(name: str, n: object) -> None:
 
 
 def _values(x: Sequence[Value | float], n: int, who: str) -> tuple[Value, ...]:
+    x = _as_list(x)  # type: ignore[assignment]
     if isinstance(x, Value) or not isinstance(x, Sequence) or isinstance(x, str | bytes):
         raise TypeError(f"{who} takes a list of {n} inputs, got {type(x).__name__}")
     if len(x) != n:
@@ -225,6 +345,7 @@ def _value(x: object, name: str) -> Value:
 
 def _values_of(who: str, name: str, xs: object) -> list[Value]:
     """The list ``xs`` as Values, each error naming ``who``, ``name`` and the element."""
+    xs = _as_list(xs)
     _check_list(who, name, xs)
     seq: Sequence[object] = xs  # type: ignore[assignment]
     try:
@@ -320,6 +441,7 @@ def mean(xs: Sequence[Value]) -> Value:
 
 def max_margin_loss(scores: Sequence[Value], ys: Sequence[float]) -> Value:
     """SVM hinge loss mean(relu(1 - y * score)) for labels y in {-1, +1}."""
+    scores, ys = _as_list(scores), _as_list(ys)  # type: ignore[assignment]
     _same_length("max_margin_loss", "scores", scores, "ys", ys)
     for i, y in enumerate(ys):
         if isinstance(y, bool) or not isinstance(y, int | float) or y not in (-1, 1):
@@ -330,6 +452,7 @@ def max_margin_loss(scores: Sequence[Value], ys: Sequence[float]) -> Value:
 
 def mse_loss(preds: Sequence[Value], targets: Sequence[Value | float]) -> Value:
     """mean((pred - target) ** 2)."""
+    preds, targets = _as_list(preds), _as_list(targets)  # type: ignore[assignment]
     _same_length("mse_loss", "preds", preds, "targets", targets)
     ps = _values_of("mse_loss", "preds", preds)
     ts = _values_of("mse_loss", "targets", targets)

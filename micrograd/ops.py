@@ -75,6 +75,13 @@ class Op:
     # per input, equal to f's partials within its ulps (tests/property/test_second_order.py)
     partials: Callable[..., tuple[Any, ...]] | None = None
 
+    def __reduce__(self) -> Any:
+        # A registered op pickles by its name (its f is often a lambda), so a pickled graph
+        # loads wherever the same op is registered; any other op pickles field by field.
+        if OPS.get(self.name) is self:
+            return (_registered_op, (self.name,))
+        return object.__reduce_ex__(self, 2)
+
     def symbol_for(self, *params: float) -> str:
         """The op's symbol for these params: ``+``, ``*``, ``**2``, ``tanh``, ``ReLU`` ..."""
         return self.symbol(*params) if callable(self.symbol) else self.symbol
@@ -83,6 +90,15 @@ class Op:
         """The domain of each input (for a variadic op, of every input)."""
         d = self.domain(*params) if callable(self.domain) else self.domain
         return d or (REAL,) * max(self.arity, 1)
+
+
+def _registered_op(name: str) -> Op:
+    """The registered op ``name``, for unpickling; a clear error when it is not registered."""
+    if name not in OPS:
+        raise ValueError(
+            f"unpickling needs the op {name!r}: register it first (micrograd.ops.register)"
+        )
+    return OPS[name]
 
 
 def registry(*ops: Op) -> dict[str, Op]:

@@ -9,8 +9,9 @@ from fractions import Fraction
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd import Value
+from micrograd import OPS, Value
 from micrograd.nn import MLP, SGD, Layer, Neuron, l2, max_margin_loss, mean, mse_loss
+from micrograd.ops import REAL
 from micrograd.testing.floats import MAX
 from tests.fuzz.strategies import (
     TYPE,
@@ -53,7 +54,11 @@ rngs = st.one_of(
     st.integers(),
     st.text(max_size=1),
 )
-ACTIVATIONS = ("relu", "tanh", "linear")
+# linear, and every one-input op without params defined on every real (the README's rule)
+ACTIVATIONS = (
+    "linear",
+    *(n for n, op in OPS.items() if op.arity == 1 and not op.params and op.domains() == (REAL,)),
+)
 
 
 def activation_errors(name, activation, nonlin=None):
