@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import importlib.metadata
 import io
 import json
 import os
@@ -141,10 +142,22 @@ def run_with_progress(
     say(f"  {short}: installed in {time.monotonic() - start:.0f} s")
 
 
+def _has(requirement: str) -> bool:
+    """Whether this interpreter has exactly ``name==version`` installed."""
+    name, want = requirement.split("==")
+    try:
+        return importlib.metadata.version(name) == want
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
 def environment(version: str, venvs: Path) -> Path:
     """A virtualenv with ``version`` installed; returns its python. Pinned versions (0.1.0 and
     the peers) are reused when already installed; current and git refs are always reinstalled."""
     if version in (FLOOR, SPARSE_FLOOR):
+        return Path(sys.executable)
+    if version == TORCH and _has(TORCH_SPEC):  # nox's shared virtualenv: one PyTorch install
+        say(f"{version}: using this interpreter's {TORCH_SPEC} ({sys.executable})")
         return Path(sys.executable)
     env = venvs / version.replace("/", "_").replace(" ", "_")
     python = env / "bin" / "python"

@@ -28,7 +28,14 @@ import venv
 from pathlib import Path
 
 from . import workloads
-from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
+from .extras import missing
+
+try:  # --help works without the conformance extra; a run says what to install
+    from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
+except ImportError as e:
+    MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
+else:
+    MISSING = None
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared workloads: the adapter loads this file by its path inside each target's virtualenv.
@@ -171,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
+    if MISSING is not None:
+        print(f"error: {MISSING}", file=sys.stderr)
+        return 2
 
     from tqdm import tqdm
 

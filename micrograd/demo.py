@@ -1,6 +1,6 @@
 """python -m micrograd.demo: train MLP(2, [16, 16, 1]) on the moons, as the original demo does.
 
-Needs the ``demo`` extra (pip install 'micrograd[demo]'). Max-margin loss + L2, SGD with a
+Needs the ``demo`` extra (``pip install -e '.[demo]'`` in a clone). Max-margin loss + L2, SGD with a
 decaying learning rate, a progress bar; writes the decision boundary and the training curves
 (and, with --graph, one neuron's graph) under an output directory.
 """
@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 from . import nn
 from .engine import Value
+from .extras import install
 
 # The demo's third-party modules, each with the package that provides it.
 NEEDS = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "tqdm": "tqdm"}
 GRAPH_NEEDS = {"graphviz": "graphviz"}
-INSTALL = "pip install 'micrograd[demo]'"
+INSTALL = install("demo")
 
 # One colour per class, for the points and (lighter) for the region the model gives that class.
 COLOURS = {-1.0: "#2c7bb6", 1.0: "#d7191c"}

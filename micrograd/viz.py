@@ -1,10 +1,11 @@
-"""draw_dot(): the expression graph of a Value, drawn by Graphviz (``pip install micrograd[viz]``)."""
+"""draw_dot(): the expression graph of a Value, drawn by Graphviz (the ``viz`` extra)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
 from .engine import Value
+from .extras import missing
 
 if TYPE_CHECKING:
     import graphviz
@@ -55,9 +56,7 @@ def draw_dot(
     try:
         import graphviz
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "draw_dot needs the graphviz package: pip install 'micrograd[viz]'"
-        ) from e
+        raise missing("draw_dot", "viz", e) from e
     nodes, edges = trace(root)
     if max_nodes is not None and len(nodes) > max_nodes:
         raise ValueError(

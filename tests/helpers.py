@@ -1,6 +1,7 @@
 """Small checks shared by the test files (one copy of each)."""
 
 import math
+import shutil
 
 import pytest
 
@@ -15,3 +16,12 @@ def same_float(a: float, b: float) -> bool:
 def each_op(test):
     """Run ``test(op)`` once per registry op, read at collection (the id is the op's name)."""
     return pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)(test)
+
+
+# The tests that render a drawing need Graphviz's dot program; without it they alone skip, and
+# pytest's summary (-ra) counts them with this reason.
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's dot is not installed, so drawings are not rendered (Debian: apt-get "
+    "install graphviz; macOS: brew install graphviz; conda: conda install graphviz)",
+)

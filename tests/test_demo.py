@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from micrograd.demo import draw_neuron, main, train
+from tests.helpers import needs_dot
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,7 @@ def test_training_is_reproducible():
     assert train(steps=2, seed=2, progress=False)[3] != first
 
 
+@needs_dot
 def test_main_writes_everything_under_the_output_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["--steps", "2", "--quiet", "--graph"]) == 0
@@ -40,6 +42,7 @@ def test_main_writes_everything_under_the_output_directory(tmp_path, monkeypatch
     assert "demo-output/moons.png" in printed
 
 
+@needs_dot
 def test_out_dir_and_graph_file(tmp_path, capsys):
     out = tmp_path / "pictures" / "new"
     assert main(["--steps", "1", "--quiet", "--out-dir", str(out), "--graph", "n.png"]) == 0
@@ -47,6 +50,7 @@ def test_out_dir_and_graph_file(tmp_path, capsys):
     assert (out / "n.png").read_bytes().startswith(b"\x89PNG")
 
 
+@needs_dot
 def test_the_graph_names_its_boxes_and_shows_one_points_grads(trained):
     model, data, _, _ = trained
     # After training, the parameters hold the last step's loss gradients (stale for a drawing).
@@ -68,7 +72,7 @@ def test_a_missing_dependency_names_the_extra(module, tmp_path, monkeypatch, cap
     monkeypatch.setitem(sys.modules, module, None)  # import raises ModuleNotFoundError
     assert main(["--out-dir", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert "pip install 'micrograd[demo]'" in err
+    assert "pip install -e '.[demo]' (in a clone of micrograd-verified)" in err
     assert {"sklearn": "scikit-learn"}.get(module, module) in err
     assert not (tmp_path / "out").exists()
 
@@ -88,9 +92,15 @@ def test_help_names_every_option_and_output(capsys):
         main(["--help"])
     assert exit.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
+    text = text.replace("- ", "-")  # argparse wraps lines at hyphens too
     for word in ("--steps", "--seed", "--out-dir", "--graph", "--quiet", "demo-output"):
         assert word in text
-    for word in ("moons.png", "training.png", "neuron.svg", "pip install 'micrograd[demo]'"):
+    for word in (
+        "moons.png",
+        "training.png",
+        "neuron.svg",
+        "pip install -e '.[demo]' (in a clone of micrograd-verified)",
+    ):
         assert word in text
 
 

@@ -13,6 +13,7 @@ import pytest
 from micrograd import Value
 from micrograd.nn import MLP, Layer, Neuron
 from micrograd.viz import draw_dot, trace
+from tests.helpers import needs_dot
 
 
 def lecture_expression():
@@ -181,6 +182,7 @@ def lecture_draw_dot(root):
     return dot
 
 
+@needs_dot
 @pytest.mark.parametrize("draw", [draw_dot, lecture_draw_dot], ids=["ours", "the lecture's"])
 def test_draw_dot_shows_labels_data_grads_and_symbols(draw):
     v = neuron()

@@ -361,3 +361,31 @@ def test_a_variadic_ops_error_names_the_input_outside_its_domain():
     with registered(op), pytest.raises(OpError) as raised:
         apply(op, 1.0, -1.0, 2.0, 3.0)  # log(-1.0): its second input
     assert str(raised.value) == "log_dot(1.0, -1.0, 2.0, 3.0): input 2 outside the domain 0 < x"
+
+
+def without_mpmath(code):
+    """Run ``code`` in a fresh interpreter where mpmath cannot be imported (the test extra
+    missing)."""
+    import subprocess
+    import sys
+
+    prelude = "import sys; sys.modules['mpmath'] = None\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True)
+
+
+def test_a_missing_extra_is_named_with_the_command_that_installs_it():
+    r = without_mpmath("import micrograd.testing")
+    assert r.returncode == 1
+    assert (
+        "ImportError: micrograd.testing needs the 'test' extra (mpmath is not installed): "
+        "pip install -e '.[test]' (in a clone of micrograd-verified)"
+    ) in r.stderr
+    r = without_mpmath(
+        "from micrograd import conformance; raise SystemExit(conformance.main(['x']))"
+    )
+    assert r.returncode == 2
+    assert "needs the 'conformance' extra (mpmath is not installed)" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = without_mpmath("from micrograd import conformance; conformance.main(['--help'])")
+    assert r.returncode == 0
+    assert "usage:" in r.stdout

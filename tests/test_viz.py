@@ -4,6 +4,7 @@ import pytest
 
 from micrograd import Value
 from micrograd.viz import draw_dot, trace
+from tests.helpers import needs_dot
 
 
 def _graph():
@@ -39,6 +40,7 @@ def test_draw_dot_labels_data_grad_and_ops():
     assert source.count("->") == 5 + 3  # graph edges, plus one op -> result edge per op
 
 
+@needs_dot
 @pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<svg"), ("png", b"\x89PNG")])
 def test_draw_dot_renders(fmt, magic):
     _, _, y = _graph()

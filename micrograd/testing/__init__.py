@@ -13,6 +13,14 @@ Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
   scorecard (``python -m micrograd.conformance --help``).
 """
 
+try:  # the test extra: a clear message when it is missing
+    import hypothesis  # noqa: F401
+    import mpmath  # noqa: F401
+except ImportError as e:
+    from ..extras import missing
+
+    raise missing("micrograd.testing", "test", e) from e
+
 from ..engine import OpError
 from ..ops import registered
 from .gradcheck import (

@@ -15,6 +15,7 @@ from tests.fuzz.strategies import (
     raises_documented,
     size_errors,
 )
+from tests.helpers import needs_dot
 
 # draw_dot
 
@@ -54,6 +55,7 @@ def test_draw_dot(root, fmt, rankdir, max_nodes, depth):
         assert dot.source.count(" -> ") == 2 * depth + 3 * depth  # op -> node; input -> op
 
 
+@needs_dot
 @settings(max_examples=max(5, settings.default.max_examples // 6))
 @given(label=st.text(max_size=6), fmt=st.sampled_from(["svg", "png"]))
 @example(label="\x00", fmt="svg").via("a NUL in a label: Graphviz failed on the DOT source")
