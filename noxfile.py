@@ -101,6 +101,16 @@ def accumulation(session: nox.Session) -> None:
     session.run(python, "-m", "pytest", "tests/test_accumulation.py", *session.posargs)
 
 
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The docs site (MkDocs, Material theme) into site/, warnings as errors, after running the
+    lecture notebook as a test (nbmake); open site/index.html."""
+    _graphviz(session)  # the notebook draws its graphs
+    session.install("-e", ".[docs]")
+    session.run("pytest", "--nbmake", "docs/lecture.ipynb", "-p", "no:cacheprovider")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
 @nox.session(default=False)
 def mutants(session: nox.Session) -> None:
     """Mutation testing of engine.py and ops.py (mutmut): every surviving mutant is listed."""

@@ -61,6 +61,7 @@ def test_references_are_declared(op):
     assert op.mp is not None, f"{op.name}: no high-precision reference (mp=...)"
     # create_graph builds gradients from it; tests/property/test_second_order.py checks it
     assert op.partials is not None, f"{op.name}: no partials written with Values (partials=...)"
+    assert op.symbol, f"{op.name}: no symbol (symbol=...): draw_dot would draw an empty op"
 
 
 @each_op

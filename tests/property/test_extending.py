@@ -43,6 +43,7 @@ SOFTPLUS = Op(
     1,
     softplus,
     "{}.smoothrelu()",
+    symbol="smoothrelu",
     torch="nn.functional.softplus",
     mp=lambda mp, a: mp.log1p(mp.exp(a)),
     partials=lambda y, a: (a.sigmoid(),),
