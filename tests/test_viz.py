@@ -46,3 +46,10 @@ def test_draw_dot_renders(fmt, magic):
     _, _, y = _graph()
     out = draw_dot(y, format=fmt).pipe()
     assert magic in out[:1000]
+
+
+@needs_dot
+def test_a_notebook_shows_the_drawing_inline():
+    # Jupyter displays an object through _repr_mimebundle_: graphviz gives an SVG image
+    bundle = draw_dot(Value(1.0, label="x") * 2.0)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
