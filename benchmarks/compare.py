@@ -306,7 +306,9 @@ def main() -> int:
         help="where to write the plot (default .benchmarks/compare.png)",
     )
     parser.add_argument(
-        "--markdown", action="store_true", help="also print the README's table (Markdown)"
+        "--markdown",
+        action="store_true",
+        help="also print the speed page's table (Markdown, docs/speed.md)",
     )
     args = parser.parse_args()
     if args.rounds < 1:
@@ -525,7 +527,7 @@ def targets(samples, notes) -> None:
 
 
 def markdown(samples, columns, notes, command: str, date: str) -> str:
-    """The README's table: one row per workload, CPU time and ratio [spread] per version."""
+    """The speed page's table: one row per workload, CPU time and ratio [spread] per version."""
     cols = [v for v in columns if v != PAUSED]
     out = [
         f"`nox -s compare -- {command}` ({date}); CPU time, ratio to this checkout "

@@ -1,4 +1,4 @@
-"""python -m micrograd: print the op registry as the Markdown table the README shows."""
+"""python -m micrograd: print the op registry as the Markdown table the docs' ops page shows."""
 
 from .ops import op_table
 

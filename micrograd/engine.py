@@ -269,32 +269,37 @@ class Value:
 
 
 def _commit_onto_graphs(reached: list[Value]) -> bool:
-    """kernel.commit where some grads are Values (left by create_graph): each becomes the node
-    ``grad + _pass_grad``; False, and nothing changed, unless every grad is a float or a Value
-    and every new one finite (an overflowing Value sum raises OpError, changing nothing)."""
+    """kernel.commit where some grads are Values (left by create_graph): a Value grad becomes
+    the node ``grad + _pass_grad``, a float one the float sum; False, and nothing changed,
+    when a grad is neither, or a sum (of the Value's number) would not be finite."""
     if not any(isinstance(v.grad, Value) for v in reached):
         return False
     try:
-        grads = [v.grad + v._pass_grad for v in reached]  # type: ignore[operator]
-        if not all(isinstance(g, Value) or isfinite(g) for g in grads):
+        if not all(isfinite(_number(v.grad) + v._pass_grad) for v in reached):  # type: ignore[operator]
             return False
     except TypeError:  # a grad set by hand to a non-number
         return False
+    grads = [v.grad + v._pass_grad for v in reached]  # type: ignore[operator]
     for v, g in zip(reached, grads):  # one length
         v.grad = g
         v._pass_grad = None
     return True
 
 
+def _number(grad: object) -> object:
+    """A grad's number: a Value's data (a grad left by create_graph), else the grad itself."""
+    return grad.data if isinstance(grad, Value) else grad
+
+
 def _grad_error(who: str, root: Value, nodes: list[Value]) -> OpError:
     """The error for a pass whose new grads are not all finite: which node, and why."""
     for v in nodes:
-        problem = _not_a_finite_float(v.grad)
+        problem = _not_a_finite_float(_number(v.grad))
         if problem:
             return OpError(who, (root.data,), f"the grad of {v!r} {problem}: .grad was set by hand")
-    # Every grad is a finite float: the first sum that is not finite overflows, or the gradient
+    # Every grad is a finite number: the first sum that is not finite overflows, or the gradient
     # it adds already has (at a node that passes nothing on, which backward does not visit).
-    v = next((v for v in nodes if not isfinite(v.grad + v._pass_grad)), root)  # type: ignore[operator]
+    v = next((v for v in nodes if not isfinite(_number(v.grad) + v._pass_grad)), root)  # type: ignore[operator]
     if v._pass_grad is not None and not isfinite(v._pass_grad):
         return OpError(who, (root.data,), f"the gradient at {v!r} overflows")
     return OpError(who, (root.data,), f"adding to the grad of {v!r} overflows")

@@ -115,8 +115,8 @@ def commit(reached: list[N]) -> bool:
         grads = [v.grad + v._pass_grad for v in reached]
         if not isfinite(sum(grads)) and not all(map(isfinite, grads)):
             return False
-    except (TypeError, OverflowError):  # a grad set by hand to a non-number
-        return False
+    except (TypeError, ArithmeticError, ValueError):  # a grad set by hand to a non-number,
+        return False  # or a Value (left by create_graph), whose sums the engine makes
     for v, x in zip(reached, grads):  # one length
         v.grad = x
         v._pass_grad = None

@@ -146,13 +146,11 @@ def _powv(a: float, b: float) -> tuple[float, tuple[float, ...]]:
 
 
 def _powv_partials(y: Any, a: Any, b: Any) -> tuple[Any, ...]:
-    # f's formulas on Values, chosen as f chooses them: the same floats.
-    if y.data < sys.float_info.min:
-        da = b * a ** (b - 1.0)
-    elif math.isfinite(b.data / a.data):
-        da = y * (b / a)
-    else:
-        da = y / a * b
+    # f's formulas on Values, chosen as f chooses them: the same floats. Where b / a overflows
+    # (f then takes y / a * b) the div node raises OpError: wherever f's partial is finite
+    # there, |b| <= 1 (else y under- or overflows first), so 1 / a, a derivative of either
+    # formula's nodes, overflows as well.
+    da = b * a ** (b - 1.0) if y.data < sys.float_info.min else y * (b / a)
     return da, y * a.log()
 
 

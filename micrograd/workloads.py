@@ -17,7 +17,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-# The README's names; compare and bench use these.
+# The names the speed page (docs/speed.md) uses; compare and bench use these.
 WORKLOAD_NAMES = {
     "moons step": "one training step of MLP(2, [16, 16, 1]) on 100 points: max-margin loss "
     "+ L2, zero_grad, backward, SGD",

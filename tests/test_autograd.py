@@ -10,6 +10,7 @@ import pytest
 
 import micrograd
 from micrograd import OPS, Op, OpError, Value, apply, dot, grad, hessian, hvp, nn
+from micrograd.autograd import graph_partials
 from micrograd.engine import dot_node
 from micrograd.fused import dot_then
 from micrograd.ops import registered
@@ -270,3 +271,95 @@ def test_a_value_formats_as_its_data():
     v = Value(3.14159)
     assert f"{v:.2f}" == "3.14"
     assert f"{v}" == repr(v)
+
+
+def test_a_gradients_graph_has_no_needless_nodes():
+    x, y = Value(2.0), Value(5.0)
+    (g,) = grad(x + y, [x], create_graph=True)
+    assert trace(g)[0] == [g]  # the seed itself: no "1 *" node, no "0 +" node
+    (g,) = grad(x * 3.0, [x], create_graph=True)
+    assert g._op == "*"  # 3 * seed, not 0 + 3 * seed
+    assert len(trace(g)[0]) == 3
+
+
+def test_an_output_given_twice_counts_twice():
+    x = Value(3.0)
+    y = x * x
+    assert grad([y, y], [x]) == (12.0,)
+    assert grad([y, y], [x], grad_outputs=[1.0, 2.0]) == (18.0,)
+    assert grad(y, [x], grad_outputs=[Value(2.0)]) == (12.0,)  # a Value seed: its number
+
+
+def test_hessian_and_hvp_of_a_function_that_ignores_an_input():
+    assert hessian(lambda a, b: a * a, [1.0, 2.0]) == [[2.0, 0.0], [0.0, 0.0]]
+    assert hvp(lambda a, b: a * a, [1.0, 2.0], [1.0, 1.0]) == [2.0, 0.0]
+    assert hessian(lambda a: a + 1.0, [1.0]) == [[0.0]]
+
+
+def test_the_roots_own_grad_becomes_a_value_with_create_graph():
+    x = Value(1.5)
+    x.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    assert x.grad.data == 1.0
+
+
+def test_grads_that_are_values_and_floats_overflow_or_are_set_by_hand_as_before():
+    x, y = Value(1.0), Value(2.0)
+    (x * y).backward(create_graph=True)  # x.grad and y.grad are Values now
+    z = Value(0.5)
+    z.grad = 1e308
+    out = x * z
+    with pytest.raises(OpError, match=r"adding to the grad of Value\(data=0.5"):
+        out.backward(1e308)  # z's float grad would overflow; x's, a Value, would not
+    assert z.grad == 1e308
+    assert isinstance(x.grad, Value)
+    assert x.grad.data == 2.0
+    z.grad = "a"
+    with pytest.raises(OpError, match=r"the grad of Value\(data=0.5, grad='a'\) is a str"):
+        out.backward()
+    assert x.grad.data == 2.0
+
+
+def test_a_plain_backward_that_overflows_a_float_grad_is_refused():
+    x = Value(2.0)
+    x.grad = 1e308
+    with pytest.raises(OpError, match="adding to the grad of Value"):
+        (x * 1.0).backward(1e308)
+    assert x.grad == 1e308
+    assert x._pass_grad is None
+
+
+def test_partials_written_wrong_are_named():
+    for partials, message in [
+        (lambda y, a: (a, a), r"its partials gave 2 for 1 inputs"),
+        (
+            lambda y, a: (math.nan,),
+            r"its partials as Values \(create_graph\): a partial must be a finite",
+        ),
+        (
+            lambda y, a: ("x",),
+            r"its partials as Values \(create_graph\): a partial must be a real number, got str",
+        ),
+    ]:
+        op = Op("odd", 1, lambda a: (a * a, (2 * a,)), "{}.odd()", symbol="odd", partials=partials)
+        with registered(op):
+            x = Value(3.0)
+            with pytest.raises(OpError, match=r"^odd\(3.0\): " + message):
+                grad(x.odd(), [x], create_graph=True)
+
+
+def test_grad_names_the_node_whose_gradient_overflows():
+    x = Value(1.0)
+    with pytest.raises(OpError, match=r"^grad\(10000000000.0\): the gradient at Value\(data=1.0"):
+        grad(x * 1e10, [x], grad_outputs=[1e300])
+
+
+@pytest.mark.parametrize(
+    ("activation", "z"), [("relu", 0.4), ("relu", -0.4), ("tanh", 0.4), ("sigmoid", -0.4)]
+)
+def test_a_fused_nodes_partials_as_values_are_its_floats(activation, z):
+    a = [Value(z), Value(1.0)]  # weights: z * 1 + 1 * 0 = z
+    b = [Value(1.0), Value(0.0)]
+    node = dot_node(tuple(a), tuple(b), [1.0, 0.0], dot_then(OPS[activation]))
+    got = [d.data if isinstance(d, Value) else d for d in graph_partials(node)]
+    assert got == list(node._partials)

@@ -275,12 +275,11 @@ def test_the_lectures_mlp_trains_with_squared_error():
     assert all(math.copysign(1, p.data) == y for p, y in zip(ypred, ys, strict=True))
 
 
-def test_the_readme_lecture_section_runs_and_prints_its_numbers(capsys):
+def test_the_docs_lecture_page_runs_and_prints_its_numbers(capsys):
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Coming from the lecture") : readme.index("## The ops")]
+    section = (Path(__file__).parents[1] / "docs" / "coming-from-the-lecture.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) == 2
     random.seed(0)
@@ -288,7 +287,7 @@ def test_the_readme_lecture_section_runs_and_prints_its_numbers(capsys):
         exec(block, {})
     lines = capsys.readouterr().out.splitlines()
     grads = [float(g) for g in lines[1].split()]
-    # The README promises -1.5 1.0 0.5 0.0 to the last digit or two: 1e-15 relative (see above).
+    # The page promises -1.5 1.0 0.5 0.0 to the last digit or two: 1e-15 relative (see above).
     assert grads == pytest.approx([-1.5, 1.0, 0.5, 0.0], rel=1e-15, abs=0.0)
     losses = [float(line.split()[1]) for line in lines[2:]]
     assert len(losses) == 20

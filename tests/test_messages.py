@@ -1,6 +1,6 @@
 """The words of every engine error: each names the call, the argument and what is wrong with it.
 
-The messages are part of the interface (README, "Use": errors name the argument), so they are
+The messages are part of the interface (docs/use.md: errors name the argument), so they are
 checked whole: a message that loses the argument's name, its position or the reason fails here.
 """
 

@@ -3,7 +3,7 @@ strategies and checks.
 
 Every call either returns a correct, finite result (every data and grad it touches finite;
 checked against plain float arithmetic where that is cheap) or raises one of the documented
-errors (README, "Use"):
+errors (docs/use.md):
 
 - ``TypeError`` for an argument of the wrong type, ``ValueError`` for a wrong value (a number
   that is not finite or beyond float64, a size below 1, lengths that differ, an empty list, a
@@ -81,7 +81,7 @@ anything = real_numbers | junk | st.builds(Value, moderate)
 
 
 def expect_number(x):
-    """What an argument documented as a finite real number does with x (README, "Use"): the float
+    """What an argument documented as a finite real number does with x (docs/use.md): the float
     it stands for, TypeError (a bool, a Value where a plain number goes, a non-number), or
     ValueError (nan, inf, a number beyond float64's range)."""
     if isinstance(x, bool | Value) or not isinstance(x, numbers.Real):

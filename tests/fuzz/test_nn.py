@@ -54,7 +54,7 @@ rngs = st.one_of(
     st.integers(),
     st.text(max_size=1),
 )
-# linear, and every one-input op without params defined on every real (the README's rule)
+# linear, and every one-input op without params defined on every real (docs/use.md's rule)
 ACTIVATIONS = (
     "linear",
     *(n for n, op in OPS.items() if op.arity == 1 and not op.params and op.domains() == (REAL,)),

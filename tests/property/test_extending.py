@@ -37,7 +37,7 @@ def softplus(a):
     return max(a, 0.0) + math.log1p(e), (1 / (1 + e) if a >= 0 else e / (1 + e),)
 
 
-# softplus under another name: the README walks a user through adding the real one to ops.py.
+# softplus under another name: docs/adding-an-op.md walks a user through adding the real one to ops.py.
 SOFTPLUS = Op(
     "smoothrelu",
     1,

@@ -7,13 +7,17 @@ with the error model micrograd.testing.check_second_order states: a gradient bui
 create_graph is a graph of registry ops, and error_bounds of that graph bounds its rounding.
 """
 
+import itertools
+
 import mpmath
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd import Value, apply
+from micrograd import OpError, Value, apply
 from micrograd.autograd import graph_partials
+from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, Instr, Program, check_second_order, op_params, points
+from micrograd.testing.floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 from micrograd.testing.programs import programs
 from tests.helpers import each_op
 from tests.property.test_ops import assert_close, exact, input_domains
@@ -73,3 +77,52 @@ CONSTANT_GRADIENT = Program((0.3,), (Instr("add", ("x0", 1.0)),))
 @example(CONSTANT_GRADIENT)
 def test_second_derivatives_of_random_programs_match_the_oracle_and_finite_differences(program):
     check_second_order(program)
+
+
+EXTREMES = (
+    0.0,
+    -0.0,
+    LEAST_SUBNORMAL,
+    -LEAST_SUBNORMAL,
+    0.5,
+    -0.5,
+    2.0,
+    -2.0,
+    30.0,
+    -30.0,
+    380.0,
+    -380.0,
+    1e300,
+    -1e300,
+    MAX,
+    -MAX,
+    SMALLEST_NORMAL,
+)
+
+
+@each_op
+def test_the_shipped_partials_compute_fs_floats_at_every_edge_and_extreme(op):
+    # The shipped rows write partials= as f computes its partials (the same formulas, chosen by
+    # the same branches), so the floats are equal: a gradient built with create_graph has the
+    # numbers backward() gives. Where a partial cannot be built as Values (an infinite
+    # derivative of it, an overflowing intermediate), OpError names the op.
+    checked, refused = 0, []
+    for params in itertools.product(*op.params.values()):
+        domains = op.domains(*params) * (2 if op.arity == VARIADIC else 1)
+        for xs in itertools.product(*([x for x in EXTREMES if x in d] for d in domains)):
+            try:
+                out = apply(op, *map(Value, xs), params=params)
+            except OpError:
+                continue  # outside what f computes: test_ops checks the error
+            try:
+                partials = graph_partials(out)
+            except OpError as e:
+                refused.append(str(e))
+                continue
+            got = [d.data if isinstance(d, Value) else float(d) for d in partials]
+            assert got == list(out._partials), (
+                f"{op.name}{xs + params}: {got} vs f's {out._partials}"
+            )
+            checked += 1
+    assert checked, op.name
+    assert all(e.startswith(f"{op.name}(") for e in refused), refused
