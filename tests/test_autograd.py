@@ -240,6 +240,10 @@ def test_hessian_and_hvp():
         hvp(f, [0.3, -1.2], [1.0])
     with pytest.raises(TypeError, match="hessian: f must return a Value, got float"):
         hessian(lambda a: 1.0, [0.3])
+    with pytest.raises(TypeError, match="hvp: f must return a Value, got float"):
+        hvp(lambda a: 1.0, [0.3], [1.0])
+    with pytest.raises(ValueError, match=r"hvp: v\[1\] must be a finite number"):
+        hvp(f, [0.3, -1.2], [1.0, math.nan])
 
 
 def test_the_lecture_view_works_on_the_graph_of_a_gradient():
@@ -286,6 +290,7 @@ def test_an_output_given_twice_counts_twice():
     x = Value(3.0)
     y = x * x
     assert grad([y, y], [x]) == (12.0,)
+    assert grad([y, y, x * 5.0], [x]) == (17.0,)  # a root after a repeated one still counts
     assert grad([y, y], [x], grad_outputs=[1.0, 2.0]) == (18.0,)
     assert grad(y, [x], grad_outputs=[Value(2.0)]) == (12.0,)  # a Value seed: its number
 
@@ -350,7 +355,9 @@ def test_partials_written_wrong_are_named():
 
 def test_grad_names_the_node_whose_gradient_overflows():
     x = Value(1.0)
-    with pytest.raises(OpError, match=r"^grad\(10000000000.0\): the gradient at Value\(data=1.0"):
+    with pytest.raises(
+        OpError, match=r"^grad\(10000000000\.0\): the gradient at Value\(data=1\.0,"
+    ):
         grad(x * 1e10, [x], grad_outputs=[1e300])
 
 
@@ -363,3 +370,9 @@ def test_a_fused_nodes_partials_as_values_are_its_floats(activation, z):
     node = dot_node(tuple(a), tuple(b), [1.0, 0.0], dot_then(OPS[activation]))
     got = [d.data if isinstance(d, Value) else d for d in graph_partials(node)]
     assert got == list(node._partials)
+
+
+def test_a_fused_op_of_an_activation_without_partials_declares_none():
+    plain = Op("cube", 1, lambda a: (a**3, (3 * a * a,)), "{}.cube()", symbol="cube")
+    assert dot_then(plain).partials is None
+    assert dot_then(OPS["tanh"]).partials is not None
