@@ -79,24 +79,9 @@ def test_second_derivatives_of_random_programs_match_the_oracle_and_finite_diffe
     check_second_order(program)
 
 
-EXTREMES = (
-    0.0,
-    -0.0,
-    LEAST_SUBNORMAL,
-    -LEAST_SUBNORMAL,
-    0.5,
-    -0.5,
-    2.0,
-    -2.0,
-    30.0,
-    -30.0,
-    380.0,
-    -380.0,
-    1e300,
-    -1e300,
-    MAX,
-    -MAX,
-    SMALLEST_NORMAL,
+EXTREMES = (  # every sign and scale where formulas branch, underflow or overflow
+    *(0.0, -0.0, LEAST_SUBNORMAL, -LEAST_SUBNORMAL, SMALLEST_NORMAL, 1e-200),
+    *(0.5, -0.5, 2.0, -2.0, 30.0, -30.0, 380.0, -380.0, 1e300, -1e300, MAX, -MAX),
 )
 
 
