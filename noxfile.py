@@ -53,6 +53,24 @@ def tests(session: nox.Session) -> None:
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]  # requires-python >= 3.10; each one nox finds
 
 
+def _pyenv_versions() -> None:
+    """With pyenv, let its shims answer for each installed Python of PYTHONS, as `pyenv local`
+    listing them would, after the versions already chosen (so `python` is unchanged; `pyenv
+    exec` itself sets PYENV_VERSION): `nox -s pythons` then finds them without activating any."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if not root.is_dir():
+        return
+    chosen = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    if not chosen:
+        here = "{}.{}.{}".format(*sys.version_info[:3])
+        chosen = [here if (root / here).is_dir() else "system"]
+    found = [sorted(root.glob(f"{v}.*"))[-1].name for v in PYTHONS if list(root.glob(f"{v}.*"))]
+    os.environ["PYENV_VERSION"] = ":".join([*chosen, *(v for v in found if v not in chosen)])
+
+
+_pyenv_versions()
+
+
 @nox.session(python=PYTHONS, default=False)
 def pythons(session: nox.Session) -> None:
     """The everyday suite (as `tests`, no property run) on each supported Python found, each in

@@ -103,7 +103,9 @@ class Neuron(Module):
     ``nonlin`` is micrograd 0.1.0's spelling: True is relu, False linear. The activation is
     any of ``activations()``. A neuron is one node, the activation fused with the dot
     (``fused.dot_then``); ``fused=False`` builds the lecture's chain instead (``w0*x0 + w1*x1
-    + ... + b``, then the activation), the same numbers as nodes ``draw_dot`` shows one by one.
+    + ... + b``, then the activation), nodes ``draw_dot`` shows one by one, with the fused
+    node's numbers (the same floats up to Python 3.11; from 3.12 on, dot's ``sum()``
+    compensates its rounding, so they may differ in the last few ulps).
     """
 
     def __init__(
@@ -140,7 +142,7 @@ class Neuron(Module):
             ) from None
         if getattr(self, "fused", True):  # a Neuron pickled before the option: fused
             return dot_node((*self.w, self.b), inputs_and_one, data, op)
-        # The sums dot's f adds, in its order (w0*x0 first, b * 1 last): the same floats.
+        # The sums dot's f adds, in its order (w0*x0 first, b * 1 last).
         z = self.w[0] * inputs_and_one[0]
         for w, x in zip(self.w[1:], inputs_and_one[1:-1], strict=True):
             z = z + w * x

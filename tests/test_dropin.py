@@ -7,6 +7,7 @@ import math
 import pickle
 import pydoc
 import random
+import sys
 
 import pytest
 
@@ -83,12 +84,19 @@ def test_an_unfused_neuron_has_the_fused_ones_numbers_and_draws_the_lectures_cha
     assert "fused=False" in repr(chain)
     x = [0.5, -1.0, 2.0]
     a, b = fused(x), chain(x)
-    assert a.data == b.data  # the same sums in the same order
+    # The same products and sums, but Python 3.12's sum() (dot's) compensates its rounding and
+    # the chain's adds do not: each pre-activation differs by a few ulps of its largest term
+    # (all of order 1 here), and the activations and the next layer carry that on with a gain
+    # below ~4 at these points. 1e-14 relative and absolute holds that with room; on Python
+    # 3.10 and 3.11 the two are the same floats.
+    tol = {"rel": 1e-14, "abs": 1e-14}
+    assert b.data == pytest.approx(a.data, **tol)
+    if sys.version_info < (3, 12):
+        assert a.data == b.data
     a.backward()
     b.backward()
     for p, q in zip(fused.parameters(), chain.parameters(), strict=True):
-        # the same products, multiplied in another order: 2 roundings apart at most per layer
-        assert q.grad == pytest.approx(p.grad, rel=8 * 2.0**-52, abs=8 * 2.0**-1074)
+        assert q.grad == pytest.approx(p.grad, **tol)
     neuron = nn.Neuron(2, activation, fused=False)
     ops = [v._op for v in trace(neuron([1.0, 2.0]))[0] if v._op]
     assert ops.count("*") == 2
