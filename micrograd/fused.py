@@ -59,6 +59,19 @@ def activated(
     return y, partials
 
 
+def unfit(activation: Op) -> str:
+    """Why ``activation`` cannot follow a dot in one node, or "" when it can: it must take one
+    input on the whole real line and no params (relu, tanh, sigmoid ...)."""
+    if activation.arity != 1:
+        n = "an even number of" if activation.arity == VARIADIC else activation.arity
+        return f"takes {n} inputs"
+    if activation.params:
+        return f"has params ({', '.join(activation.params)})"
+    if activation.domains() != (REAL,):
+        return f"is defined on {activation.domains()[0]} only"
+    return ""
+
+
 def dot_then(activation: Op) -> FusedOp:
     """dot followed by ``activation`` as one op: a Neuron's node, ``activation(dot(xs, ys))``.
 
@@ -66,14 +79,8 @@ def dot_then(activation: Op) -> FusedOp:
     sigmoid ...); ValueError otherwise. The fused op declares no kinks: its kinks are where the
     dot equals a kink of the activation, which is not a point of any one input.
     """
-    if activation.arity != 1:
-        n = "an even number of" if activation.arity == VARIADIC else activation.arity
-        why = f"takes {n} inputs"
-    elif activation.params:
-        why = f"has params ({', '.join(activation.params)})"
-    elif activation.domains() != (REAL,):
-        why = f"is defined on {activation.domains()[0]} only"
-    else:
+    why = unfit(activation)
+    if not why:
         dot = OPS["dot"]
 
         def f(*ab: float) -> tuple[float, tuple[float, ...]]:
@@ -107,4 +114,4 @@ def dot_then(activation: Op) -> FusedOp:
     )
 
 
-__all__ = ["FusedOp", "activated", "dot_parts", "dot_then"]
+__all__ = ["FusedOp", "activated", "dot_parts", "dot_then", "unfit"]

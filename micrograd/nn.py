@@ -14,11 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from math import inf, isfinite
 from numbers import Real
 from types import ModuleType
-from typing import Any
 
 from .engine import Value, constant, dot, dot_node, unary_node
-from .fused import FusedOp, dot_then
-from .ops import OPS, REAL
+from .fused import FusedOp, dot_then, unfit
+from .ops import OPS
 
 Activation = str  # "linear", or the name of a one-input registry op: see activations()
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
@@ -27,11 +26,7 @@ Rng = random.Random | ModuleType  # a Random, or the random module itself (its g
 def activations() -> tuple[str, ...]:
     """The activations a Neuron takes: "linear" and every one-input registry op without params
     defined on every real (relu, tanh, sigmoid, exp, neg ..., and any op registered since)."""
-    return ("linear", *(n for n, op in OPS.items() if _activates(op)))
-
-
-def _activates(op: Any) -> bool:
-    return op.arity == 1 and not op.params and op.domains() == (REAL,)
+    return ("linear", *(n for n, op in OPS.items() if not unfit(op)))
 
 
 _fused: dict[str, FusedOp] = {}  # a Neuron's node by its activation's name: dot then it
@@ -42,7 +37,7 @@ def _neuron_op(activation: str) -> FusedOp | None:
     if activation == "linear":
         return None
     op = OPS.get(activation) if isinstance(activation, str) else None
-    if op is None or not _activates(op):
+    if op is None or unfit(op):
         raise KeyError(activation)
     fused = _fused.get(activation)
     if fused is None or fused.activation is not op:  # new, or the name registered anew
