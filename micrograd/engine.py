@@ -90,10 +90,7 @@ class Value:
         """The node's inputs, as a set (as micrograd 0.1.0 keeps them)."""
         return set(self._parents)
 
-    @property
-    def prev(self) -> set[Value]:
-        """``_prev``, as some tutorials spell it."""
-        return set(self._parents)
+    prev = _prev  # as some tutorials spell it
 
     @property
     def label(self) -> str:
