@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from micrograd import OPS
+from micrograd import OPS, Op
 
 
 def same_float(a: float, b: float) -> bool:
@@ -24,4 +24,11 @@ needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None,
     reason="Graphviz's dot is not installed, so drawings are not rendered (Debian: apt-get "
     "install graphviz; macOS: brew install graphviz; conda: conda install graphviz)",
+)
+
+
+# An op for the tests that register one at run time: a method op with f, torch and mp only (no
+# symbol, no partials=), as a user's first row often is.
+SQUARE = Op(
+    "square", 1, lambda a: (a * a, (2 * a,)), "{}.square()", torch="square", mp=lambda mp, a: a * a
 )

@@ -14,9 +14,10 @@ from micrograd.autograd import graph_partials
 from micrograd.engine import dot_node
 from micrograd.fused import dot_then
 from micrograd.ops import registered
-from micrograd.testing import Instr, Program, run_engine
+from micrograd.testing import run_engine
 from micrograd.viz import draw_dot, trace
-from tests.helpers import same_float
+from tests.helpers import SQUARE, same_float
+from tests.property.test_second_order import DIAMOND
 
 
 def test_the_issue_example():
@@ -27,18 +28,6 @@ def test_the_issue_example():
     assert (g.data, h) == (24.0, 44.0)  # 4x**3 - 4x and 12x**2 - 4 at 2, exact in floats
     assert x.grad == 0.0
     assert y.grad == 0.0
-
-
-DIAMOND = Program(
-    (0.7, -1.3),
-    (
-        Instr("mul", ("x0", "x1")),
-        Instr("tanh", ("v0",)),
-        Instr("exp", ("v0",)),
-        Instr("mul", ("v1", "v2")),
-        Instr("div", ("v3", "x0")),
-    ),
-)
 
 
 def test_grad_gives_backwards_floats_bit_for_bit():
@@ -168,15 +157,7 @@ def test_backward_with_create_graph_changes_every_grad_or_none():
 
 
 def test_an_op_without_partials_names_itself():
-    square = Op(
-        "square",
-        1,
-        lambda a: (a * a, (2 * a,)),
-        "{}.square()",
-        torch="square",
-        mp=lambda mp, a: a * a,
-    )
-    with registered(square):
+    with registered(SQUARE):
         x = Value(3.0)
         y = x.square()
         assert grad(y, [x]) == (6.0,)  # first order needs only f

@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
-from micrograd import OPS, Op, Value, grad, nn
+from micrograd import OPS, Value, grad, nn
 from micrograd.ops import registered
 from micrograd.viz import draw_dot, trace
+from tests.helpers import SQUARE
 
 
 class Array:
@@ -67,14 +68,11 @@ def test_any_one_input_op_of_the_registry_is_an_activation():
     assert out.data == pytest.approx(1 / (1 + math.exp(-z)), rel=4 * 2.0**-52, abs=0.0)
     with pytest.raises(ValueError, match=r"activation must be one of \('linear', .*'sigmoid'"):
         nn.MLP(2, [1], activation="log")  # one input, but not defined on every real
-    square = Op(
-        "sq", 1, lambda a: (a * a, (2 * a,)), "{}.sq()", torch="square", mp=lambda mp, a: a * a
-    )
-    with registered(square):  # an op registered later is an activation too
-        n = nn.Neuron(1, "sq", rng=random.Random(0))
+    with registered(SQUARE):  # an op registered later is an activation too
+        n = nn.Neuron(1, "square", rng=random.Random(0))
         z = n.w[0].data * 3.0 + 0.0
         assert n([3.0]).data == z * z
-    assert "sq" not in nn.activations()
+    assert "square" not in nn.activations()
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
@@ -153,13 +151,10 @@ def test_a_model_and_a_graph_pickle():
 
 
 def test_a_graph_with_an_op_registered_at_run_time_needs_it_to_load():
-    square = Op(
-        "sq", 1, lambda a: (a * a, (2 * a,)), "{}.sq()", torch="square", mp=lambda mp, a: a * a
-    )
-    with registered(square):
-        data = pickle.dumps(Value(3.0).sq())
+    with registered(SQUARE):
+        data = pickle.dumps(Value(3.0).square())
         assert pickle.loads(data).data == 9.0
-    with pytest.raises(ValueError, match=r"unpickling needs the op 'sq': register it first"):
+    with pytest.raises(ValueError, match=r"unpickling needs the op 'square': register it first"):
         pickle.loads(data)
 
 

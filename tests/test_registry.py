@@ -26,7 +26,7 @@ from micrograd.ops import (
     unregister,
 )
 from micrograd.testing import EPS, ULPS, op_params, points, spell
-from tests.helpers import each_op, same_float
+from tests.helpers import SQUARE, each_op, same_float
 
 
 def param_sets(op):
@@ -164,14 +164,7 @@ def test_a_name_is_declared_once():
 
 
 def test_a_registered_method_op_becomes_a_value_method():
-    op = Op(
-        "square",
-        1,
-        lambda a: (a * a, (2 * a,)),
-        "{}.square()",
-        torch="square",
-        mp=lambda mp, a: a * a,
-    )
+    op = SQUARE
     with registered(op):
         x = Value(3.0)
         y = x.square()

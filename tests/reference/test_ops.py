@@ -18,6 +18,7 @@ from micrograd import OPS, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import EPS, op_params, points
 from tests.helpers import each_op
+from tests.property.test_ops import input_domains
 from tests.reference.common import torch_op
 from tests.test_registry import PYTORCH_AT_KINKS, kink_points
 
@@ -30,10 +31,7 @@ def close(ours, theirs):
 @given(data=st.data())
 def test_value_and_gradient_match_pytorch(op, data):
     params = data.draw(op_params(op))
-    domains = op.domains(*params)
-    if op.arity == VARIADIC:
-        domains = domains * (2 * data.draw(st.integers(1, 3)))
-    xs = [data.draw(points(d, op.kinks, scale=10.0)) for d in domains]
+    xs = [data.draw(points(d, op.kinks, scale=10.0)) for d in input_domains(op, params, data)]
     out = apply(op, *xs, params=params)
     out.backward()
     ts = [torch.tensor(x, requires_grad=True) for x in xs]
