@@ -14,13 +14,13 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from micrograd import OpError, Value, apply, grad, nn
-from micrograd.ops import VARIADIC
-from micrograd.testing import EPS, op_params, points, programs, run_engine
+from micrograd.testing import EPS, Instr, Program, op_params, points, programs, run_engine
 from tests.helpers import each_op
+from tests.property.test_ops import input_domains
 from tests.reference.common import torch_op
 from tests.reference.test_mlp import torch_params, torch_twin
 from tests.reference.test_ops import special_inputs
@@ -83,10 +83,7 @@ def unmasked(op, xs, theirs):
 @given(data=st.data())
 def test_every_ops_second_derivatives_match_pytorch(op, data):
     params = data.draw(op_params(op))
-    domains = op.domains(*params)
-    if op.arity == VARIADIC:
-        domains = domains * (2 * data.draw(st.integers(1, 3)))
-    xs = [data.draw(points(d, op.kinks)) for d in domains]
+    xs = [data.draw(points(d, op.kinks)) for d in input_domains(op, params, data)]
     ours = our_hessian(op, xs, params)
     theirs = unmasked(op, xs, torch_hessian(lambda ts: torch_op(op, ts, params), xs))
     for i, j in itertools.product(range(len(xs)), repeat=2):
@@ -118,8 +115,32 @@ def test_second_derivatives_at_kinks_and_signed_zeros_are_pytorchs_exactly(op):
             assert ours == theirs, f"{op.name}{tuple(xs) + params}: {ours}, PyTorch {theirs}"
 
 
+def meets_the_mask(program):
+    """Whether the program raises something to an exponent that is exactly 0 (powv), where
+    PyTorch's second derivative is masked (see unmasked): there PyTorch is not a reference,
+    and tests/property checks the program against the oracle instead."""
+    exponents = []
+
+    def call(op, args, params):
+        if op.name == "powv":
+            exponents.append(args[1])
+        return op.f(*args, *params)[0]
+
+    program.run(float, call)
+    return 0.0 in exponents
+
+
+MASKED = Program((0.0, 1.0), (Instr("powv", ("x1", "x0")),))  # found by the test below
+
+
+def test_the_mask_is_recognised_in_a_program():
+    assert meets_the_mask(MASKED)
+    assert not meets_the_mask(Program((0.5, 1.0), (Instr("powv", ("x1", "x0")),)))
+
+
 @given(programs())
 def test_program_hessians_match_pytorch(program):
+    assume(not meets_the_mask(program))
     leaves, out = run_engine(program)
     gs = grad(out, leaves, create_graph=True, materialize_grads=True)
     ours = [list(grad(g, leaves, materialize_grads=True)) for g in gs]
