@@ -42,6 +42,7 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The everyday suite on every core, cheapest first: unit, accumulation, property; no torch."""
     _graphviz(session)
+    _valgrind(session)  # the speed gate's own tests count with callgrind
     python = _shared(session, "test")
     # When the property session runs too (plain `nox`), it runs tests/property, at its profile.
     skip = ["--ignore=tests/property"] if _also_running(session, "property") else []
@@ -152,9 +153,18 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def compare(session: nox.Session) -> None:
-    """CPU and wall time vs git refs, micrograd 0.1.0, PyTorch, a C++ engine, floats: -- [--help]."""
+    """Counts (callgrind) and times vs git refs, 0.1.0, PyTorch, a C++ engine: -- [REF] [--help]."""
+    _valgrind(session)
     python = _shared(session, "reference", "demo")  # its PyTorch peer is the shared torch
     session.run(python, "benchmarks/compare.py", *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def history(session: nox.Session) -> None:
+    """Every commit's counts on one chart and page; bisect a step: -- [RANGE | --last N] [--help]."""
+    _valgrind(session, required=True)
+    python = _shared(session, "demo")  # matplotlib draws the chart
+    session.run(python, "benchmarks/history.py", *session.posargs)
 
 
 @nox.session(default=False)
@@ -225,6 +235,32 @@ def _also_running(session: nox.Session, name: str) -> bool:
     return manifest is not None and name in manifest
 
 
+def _can_apt() -> bool:
+    """Whether this runs as root with apt-get (a container, CI)."""
+    return bool(shutil.which("apt-get")) and hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _apt_install(session: nox.Session, package: str) -> None:
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", package, external=True)
+
+
+def _valgrind(session: nox.Session, required: bool = False) -> None:
+    """valgrind's callgrind makes the exact counts that decide speed verdicts. Where it is
+    missing and this runs as root with apt-get, say so and install Debian's package; otherwise
+    verdicts fall back to timing (compare says so) and its tests skip, unless ``required``."""
+    if shutil.which("valgrind"):
+        return
+    hint = "install valgrind (Debian: apt-get install valgrind)"
+    if _can_apt():
+        session.warn("valgrind is missing: installing Debian's valgrind package (apt-get)")
+        _apt_install(session, "valgrind")
+        return
+    if required:
+        session.error(f"valgrind is needed: {hint}")
+    session.warn(f"valgrind is missing: speed verdicts fall back to timing ({hint})")
+
+
 def _graphviz(session: nox.Session, required: bool = False) -> None:
     """Graphviz's `dot` renders the drawings. Where it is missing and this runs as root with
     apt-get (a container, CI), say so and install Debian's package; otherwise the drawing tests
@@ -232,10 +268,9 @@ def _graphviz(session: nox.Session, required: bool = False) -> None:
     if shutil.which("dot"):
         return
     hint = "install Graphviz (Debian: apt-get install graphviz; macOS: brew install graphviz)"
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+    if _can_apt():
         session.warn("Graphviz's `dot` is missing: installing Debian's graphviz package (apt-get)")
-        session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "graphviz", external=True)
+        _apt_install(session, "graphviz")
     elif required:
         session.error(f"Graphviz's `dot` is needed: {hint}")
     else:

@@ -21,27 +21,24 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import importlib.metadata
-import io
-import json
 import os
 import random
 import statistics
 import subprocess
 import sys
-import tarfile
-import tempfile
-import threading
 import time
-import venv
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import counts  # noqa: E402
+import verdict  # noqa: E402
 import workloads  # noqa: E402
+
+from micrograd import runner  # noqa: E402
 
 CURRENT, UPSTREAM = "current", "micrograd 0.1.0"
 TORCH, CPP = "pytorch scalar", "micrograd-cpp-engine"
@@ -49,97 +46,49 @@ FLOOR, SPARSE_FLOOR = "floor", "sparse floor"
 PAUSED = "current, gc paused"  # current's moons step inside gc.disable() / gc.enable()
 MEMORY = "memory per node"
 NAMES = [*workloads.WORKLOADS, MEMORY]
-MIN_ROUNDS_FOR_SPREAD = 5  # an interquartile range from fewer samples says nothing
+MIN_ROUNDS_FOR_SPREAD = verdict.MIN_ROUNDS_FOR_SPREAD
+TREES = ROOT / ".benchmarks" / "trees"  # git refs' exported trees, one per commit
+RUN_TIMEOUT = 600.0  # seconds one timed run may take before its worker is killed
 TORCH_SPEC = "torch==2.13.0"  # always pinned: an unpinned torch pulls a multi-GB CUDA build
 CPP_SPEC = "micrograd-cpp-engine==0.1.1"
 CPP_CONSTRAINT = "scikit-build-core<0.8"  # its build needs the scikit-build-core of its day
 TARGETS = {"floor": 1.6, "memory": 160.0}  # moons step / floor at most; bytes per node at most
 
 
-# The worker: one per version, answering timing requests on stdin/stdout.
-
-
-def worker(kind: str) -> None:
-    """Serve requests for one version: kind is "micrograd", a peer's name or a floor's name."""
-    sys.setrecursionlimit(200_000)  # micrograd 0.1.0 sorts the graph recursively
-    if kind == "micrograd":
-        import micrograd
-        import micrograd.engine
-        import micrograd.nn
-
-        mg = micrograd
-    elif kind in workloads.PEERS:
-        mg = workloads.peer(kind)
-    else:
-        mg = None
-    collecting = [0.0, 0.0]  # CPU time in the collector; start of the current collection
-
-    def on_gc(phase: str, info: dict) -> None:
-        if phase == "start":
-            collecting[1] = time.process_time()
-        else:
-            collecting[0] += time.process_time() - collecting[1]
-
-    gc.callbacks.append(on_gc)
-    made = {}
-    for line in sys.stdin:
-        request = json.loads(line)
-        name, paused = request["workload"], request.get("gc paused", False)
-        if mg is None:  # a floor: the moons step only
-            reason = None if name == "moons step" else "plain-float floor of the moons step only"
-        else:
-            reason = workloads.unsupported(mg, name)
-        if reason:
-            reply = {"skip": reason}
-        elif name == MEMORY:
-            reply = {"value": workloads.bytes_per_node(mg)}
-        else:
-            if name not in made:
-                made[name] = (
-                    workloads.FLOORS[kind]() if mg is None else workloads.WORKLOADS[name](mg)
-                )
-                made[name]()  # warm up
-            run = made[name]
-            was_enabled = gc.isenabled()
-            if paused:
-                gc.disable()
-            collecting[0] = 0.0
-            wall, cpu = time.perf_counter(), time.process_time()
-            run()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            if was_enabled:
-                gc.enable()
-            reply = {"cpu": cpu, "wall": wall, "gc": collecting[0]}
-        print(json.dumps(reply), flush=True)
-
-
-# Virtualenvs, with progress.
+# Versions: a tree to import from, or a virtualenv.
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    runner.say(message)
 
 
-def run_with_progress(
-    cmd: list[str], what: str, short: str, env: dict[str, str] | None = None
-) -> None:
-    """Run ``cmd``, saying every 15 s that ``short`` is still going; raise with pip's last lines."""
-    start = time.monotonic()
-    done = threading.Event()
+def tree(version: str) -> Path:
+    """Where current or a git ref's micrograd is imported from (a ref: its exported tree)."""
+    return ROOT if version == CURRENT else runner.export(ROOT, version, TREES)
 
-    def heartbeat() -> None:
-        while not done.wait(15):
-            say(f"  ... {short}: still installing, {time.monotonic() - start:.0f} s")
 
-    threading.Thread(target=heartbeat, daemon=True).start()
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    finally:
-        done.set()
-    if result.returncode:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"{what} failed:\n{tail}")
-    say(f"  {short}: installed in {time.monotonic() - start:.0f} s")
+def environment(version: str, venvs: Path) -> Path:
+    """The python that runs ``version``: this one for current, the git refs and the floors
+    (a ref runs from its exported tree); a virtualenv for 0.1.0 and the peers, made once."""
+    if version not in (UPSTREAM, TORCH, CPP):
+        return Path(sys.executable)
+    if version == TORCH and _has(TORCH_SPEC):  # nox's shared virtualenv: one PyTorch install
+        say(f"{version}: using this interpreter's {TORCH_SPEC} ({sys.executable})")
+        return Path(sys.executable)
+    env = venvs / version.replace("/", "_").replace(" ", "_")
+    spec = {
+        UPSTREAM: ["micrograd==0.1.0"],
+        TORCH: [TORCH_SPEC],
+        CPP: [CPP_SPEC, "--config-settings=cmake.build-type=Release"],
+    }[version]
+    env_vars = None
+    if version == CPP:
+        env.mkdir(parents=True, exist_ok=True)
+        constraints = venvs / "cpp-constraints.txt"
+        constraints.write_text(CPP_CONSTRAINT + "\n")
+        env_vars = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
+        say(f"{version}: a C++ build, Release, {CPP_CONSTRAINT}; a few minutes the first time")
+    return runner.virtualenv(env, spec, " ".join([*spec, CPP_CONSTRAINT]), env_vars)
 
 
 def _has(requirement: str) -> bool:
@@ -149,56 +98,6 @@ def _has(requirement: str) -> bool:
         return importlib.metadata.version(name) == want
     except importlib.metadata.PackageNotFoundError:
         return False
-
-
-def environment(version: str, venvs: Path) -> Path:
-    """A virtualenv with ``version`` installed; returns its python. Pinned versions (0.1.0 and
-    the peers) are reused when already installed; current and git refs are always reinstalled."""
-    if version in (FLOOR, SPARSE_FLOOR):
-        return Path(sys.executable)
-    if version == TORCH and _has(TORCH_SPEC):  # nox's shared virtualenv: one PyTorch install
-        say(f"{version}: using this interpreter's {TORCH_SPEC} ({sys.executable})")
-        return Path(sys.executable)
-    env = venvs / version.replace("/", "_").replace(" ", "_")
-    python = env / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check"]
-    if version == UPSTREAM:
-        spec: list[str] = ["micrograd==0.1.0"]
-    elif version == TORCH:
-        spec = [TORCH_SPEC]
-    elif version == CPP:
-        spec = [CPP_SPEC, "--config-settings=cmake.build-type=Release"]
-    else:
-        spec = []
-    stamp = env / "compare-installed.txt"
-    if spec and stamp.exists() and stamp.read_text() == " ".join(spec):
-        say(f"{version}: reusing {env}")
-        return python
-    if not python.exists() or spec:
-        say(f"{version}: creating a virtualenv in {env}")
-        venv.create(env, with_pip=True, clear=True)
-    if version == CURRENT:
-        spec = ["--force-reinstall", "--no-deps", str(ROOT)]
-    elif not spec:  # a git ref: its tree, exported
-        tree = Path(tempfile.mkdtemp(prefix="micrograd-"))
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", version], capture_output=True, check=True
-        )
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(tree, filter="data")
-        spec = ["--force-reinstall", "--no-deps", str(tree)]
-    env_vars = None
-    what = f"{version}: pip install {' '.join(s for s in spec if not s.startswith('-'))}"
-    if version == CPP:
-        constraints = env / "constraints.txt"
-        constraints.write_text(CPP_CONSTRAINT + "\n")
-        env_vars = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
-        what += f" (C++ build, Release, {CPP_CONSTRAINT}; a few minutes)"
-    say(what)
-    run_with_progress([*pip, *spec], what, version, env_vars)
-    if version in (UPSTREAM, TORCH, CPP):
-        stamp.write_text(" ".join(spec))
-    return python
 
 
 def peer_environment(v: str, args: argparse.Namespace, notes: dict[str, str]) -> Path | None:
@@ -212,54 +111,40 @@ def peer_environment(v: str, args: argparse.Namespace, notes: dict[str, str]) ->
 
 
 class Worker:
-    """A version's worker process; restarted after a crash."""
+    """A version's timing worker (runner.Worker): a run that crashes or takes more than
+    RUN_TIMEOUT seconds is skipped for that workload, with the reason."""
 
     def __init__(self, version: str, python: Path):
         self.version = version
         kind = version if version in (FLOOR, SPARSE_FLOOR, TORCH, CPP) else "micrograd"
-        self.cmd = [str(python), str(Path(__file__).resolve()), "--worker", kind]
-        self.process: subprocess.Popen[str] | None = None
+        cmd = [str(python), str(HERE / "timer.py"), kind]
+        if kind == "micrograd" and version != UPSTREAM:
+            cmd.append(str(tree(version)))
+        self.process = runner.Worker(cmd, timeout=RUN_TIMEOUT)
         self.crashed: dict[str, str] = {}
 
     def ask(self, workload: str, paused: bool = False) -> dict:
         if workload in self.crashed:
             return {"skip": self.crashed[workload]}
-        if self.process is None or self.process.poll() is not None:
-            self.process = subprocess.Popen(
-                self.cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                cwd=tempfile.gettempdir(),  # never import this checkout's micrograd by accident
-            )
-        assert self.process.stdin
-        assert self.process.stdout
-        try:
-            self.process.stdin.write(json.dumps({"workload": workload, "gc paused": paused}) + "\n")
-            self.process.stdin.flush()
-            line = self.process.stdout.readline()
-        except BrokenPipeError:
-            line = ""
-        if line:
-            return json.loads(line)
-        code = self.process.wait()
-        self.crashed[workload] = f"the worker crashed (exit status {code})"
-        say(f"{self.version} on {workload}: {self.crashed[workload]}")
-        return {"skip": self.crashed[workload]}
+        reply = self.process.ask({"workload": workload, "gc paused": paused})
+        if reply.get("ok", True):
+            return reply
+        why = f"the worker failed ({reply['error']}: {reply['message']})"
+        self.crashed[workload] = why
+        say(f"{self.version} on {workload}: {why}\n{reply.get('stderr', '')[-500:]}")
+        return {"skip": why}
 
     def close(self) -> None:
-        if self.process and self.process.poll() is None:
-            assert self.process.stdin
-            self.process.stdin.close()
-            self.process.wait()
+        self.process.close()
 
 
 # Measuring and reporting.
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     doc = __doc__ or ""
     parser = argparse.ArgumentParser(
+        prog="nox -s compare --",
         description=doc.split("\n\n")[0],
         epilog=doc.split("\n\n", 1)[1]
         + "\nworkloads:\n"
@@ -270,16 +155,24 @@ def main() -> int:
         "refs", nargs="*", metavar="REF", help="git refs to compare with this checkout"
     )
     parser.add_argument(
-        "--rounds",
-        type=int,
-        default=7,
-        help=f"rounds per workload (default 7; at least {MIN_ROUNDS_FOR_SPREAD} for a spread)",
+        "--gate",
+        choices=["instructions", "cycles", "time"],
+        default="instructions",
+        help="what decides the exit status (default instructions; time: CPU time, and the "
+        "fallback where valgrind is missing)",
     )
     parser.add_argument(
         "--threshold",
         type=float,
-        default=0.10,
-        help="allowed slowdown against a REF, CPU time (default 0.10)",
+        help=f"allowed rise against a REF: default {verdict.THRESHOLD} for counts, "
+        f"{verdict.TIME_THRESHOLD} for --gate time",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help=f"timed rounds per workload (default 5; at least {MIN_ROUNDS_FOR_SPREAD} for a "
+        "spread)",
     )
     parser.add_argument(
         "--workloads",
@@ -289,15 +182,28 @@ def main() -> int:
         metavar="NAME",
         help="workloads to run (default: all; quote names with spaces)",
     )
+    parser.add_argument("--no-time", action="store_true", help="counts only: no timed rounds")
+    parser.add_argument("--no-counts", action="store_true", help="leave out the callgrind counts")
+    parser.add_argument(
+        "--per-op",
+        action="store_true",
+        help="also count node creation and backward of each registry op (current only)",
+    )
     parser.add_argument("--no-upstream", action="store_true", help="leave out micrograd 0.1.0")
     parser.add_argument(
         "--no-peers", action="store_true", help="leave out PyTorch and micrograd-cpp-engine"
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="counts run at once (default: one per core)",
+    )
+    parser.add_argument(
         "--venvs",
         type=Path,
         default=ROOT / ".benchmarks" / "venvs",
-        help="where the virtualenvs live (default .benchmarks/venvs); pinned ones are reused",
+        help="where the virtualenvs live (default .benchmarks/venvs); they are reused",
     )
     parser.add_argument(
         "--plot",
@@ -310,35 +216,157 @@ def main() -> int:
         action="store_true",
         help="also print the speed page's table (Markdown, docs/speed.md)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if args.threshold is not None and not args.threshold > 0:
+        parser.error(f"--threshold must be above 0, got {args.threshold}")
+    if args.no_time and args.no_counts:
+        parser.error("--no-time and --no-counts leave nothing to measure")
+    for ref in args.refs:
+        try:
+            runner.git(ROOT, "rev-parse", "--verify", f"{ref}^{{commit}}")
+        except RuntimeError:  # noqa: PERF203 (once per REF)
+            parser.error(f"REF {ref!r} is not a commit of this repository")
 
-    peers = [] if args.no_peers else [TORCH, CPP]
-    versions = [CURRENT, *args.refs, *([] if args.no_upstream else [UPSTREAM]), *peers]
-    args.venvs.mkdir(parents=True, exist_ok=True)
+    gate = args.gate
+    have_valgrind = counts.valgrind() is not None
+    if gate != "time" and (args.no_counts or not have_valgrind):
+        why = "--no-counts" if args.no_counts else "valgrind is not installed"
+        say(f"{why}: the verdict falls back to CPU time (--gate time)")
+        gate = "time"
+    if gate == "time" and args.no_time:
+        parser.error("--gate time needs the timed rounds (drop --no-time)")
+    threshold = args.threshold or (verdict.TIME_THRESHOLD if gate == "time" else verdict.THRESHOLD)
+
+    counted: dict[str, dict[str, dict] | str] = {}
+    names = [w for w in counts.COUNTED if w in args.workloads]
+    if have_valgrind and not args.no_counts and names:
+        trees = {v: tree(v) for v in [CURRENT, *args.refs]}
+        say(
+            f"counting {', '.join(names)} under callgrind: {len(trees)} version(s), "
+            f"{args.jobs} at a time (about a minute each)"
+        )
+        start = time.monotonic()
+        counted = counts.count_many(trees, names, jobs=args.jobs)
+        say(f"  counted in {time.monotonic() - start:.0f} s")
+    per_op = counts.per_op() if args.per_op and have_valgrind else None
+
+    samples: dict[str, list[dict[str, Sample]]] = {}
+    columns: list[str] = []
     notes: dict[str, str] = {}
-    workers: dict[str, Worker] = {}
-    for v in versions:
-        python = environment(v, args.venvs) if v not in peers else peer_environment(v, args, notes)
-        if python:
-            workers[v] = Worker(v, python)
-    if "moons step" in args.workloads:  # the floors and the paused collector: moons step only
-        for floor in (FLOOR, SPARSE_FLOOR):
-            workers[floor] = Worker(floor, environment(floor, args.venvs))
-        workers[PAUSED] = workers[CURRENT]
-    columns = [v for v in [*versions, FLOOR, SPARSE_FLOOR, PAUSED] if v in workers]
+    if not args.no_time:
+        peers = [] if args.no_peers else [TORCH, CPP]
+        versions = [CURRENT, *args.refs, *([] if args.no_upstream else [UPSTREAM]), *peers]
+        args.venvs.mkdir(parents=True, exist_ok=True)
+        workers: dict[str, Worker] = {}
+        for v in versions:
+            python = (
+                environment(v, args.venvs) if v not in peers else peer_environment(v, args, notes)
+            )
+            if python:
+                workers[v] = Worker(v, python)
+        if "moons step" in args.workloads:  # the floors and the paused collector: moons step only
+            for floor in (FLOOR, SPARSE_FLOOR):
+                workers[floor] = Worker(floor, environment(floor, args.venvs))
+            workers[PAUSED] = workers[CURRENT]
+        columns = [v for v in [*versions, FLOOR, SPARSE_FLOOR, PAUSED] if v in workers]
+        try:
+            samples = measure(workers, columns, args.workloads, args.rounds)
+        finally:
+            for w in workers.values():
+                w.close()
 
-    samples = measure(workers, columns, args.workloads, args.rounds)
-    for w in workers.values():
-        w.close()
     started = datetime.date.today().isoformat()
-    failed = report(samples, columns, args.refs, args.threshold, args.rounds, notes)
-    if args.markdown:
+    failed = report_counts(counted, args.refs, gate, threshold) if counted else []
+    if per_op:
+        print_per_op(per_op)
+    if samples:
+        failed += report(
+            samples, columns, args.refs, threshold if gate == "time" else None, args.rounds, notes
+        )
+    if args.markdown and samples:
         print()
-        print(markdown(samples, columns, notes, " ".join(sys.argv[1:]), started))
-    plot(samples, columns, args.plot)
+        print(
+            markdown(
+                samples,
+                columns,
+                notes,
+                " ".join(sys.argv[1:] if argv is None else argv),
+                started,
+                counted,
+            )
+        )
+    if samples:
+        plot(samples, columns, args.plot)
+    print()
+    if failed:
+        for line in failed:
+            print(f"REGRESSION: {line}")
+    elif args.refs:
+        what = {"time": "CPU time", "instructions": "instructions", "cycles": "estimated cycles"}
+        print(f"no regression past {threshold:.1%} in {what[gate]} against {', '.join(args.refs)}")
     return 1 if failed else 0
+
+
+def report_counts(
+    counted: dict[str, dict[str, dict] | str], refs: list[str], gate: str, threshold: float
+) -> list[str]:
+    """Print the counts, each REF's change from it to current; return the regressions (lines)
+    when the gate is a count."""
+    print()
+    print("Counts (callgrind, one run of each workload; exact: see benchmarks/counts.py):")
+    failed = []
+    current = counted.get(CURRENT)
+    if isinstance(current, str):
+        print(f"  current: not counted: {current}")
+        return (
+            [f"current could not be counted: {current.splitlines()[0]}"] if gate != "time" else []
+        )
+    assert current is not None
+    for measure in ("instructions", "cycles"):
+        print(f"  {counts.MEASURES[measure]}:")
+        print(f"    {'workload':<20}{'current':>16}" + "".join(f"{r[:18]:>28}" for r in refs))
+        for w, figs in current.items():
+            cells = []
+            for r in refs:
+                theirs = counted.get(r)
+                if isinstance(theirs, str) or theirs is None or w not in theirs:
+                    cells.append("not counted")
+                    continue
+                v = verdict.Verdict(w, theirs[w][measure], figs[measure], threshold)
+                mark = {"slower": " SLOWER", "faster": " faster", "same": ""}[v.status]
+                cells.append(f"{theirs[w][measure]:,} ({v.change:+.2%}{mark})")
+                if measure == gate and v.status == "slower":
+                    failed.append(
+                        f"current does {v.change:+.2%} {counts.MEASURES[measure]} on {w!r} "
+                        f"against {r} (threshold {threshold:.1%})"
+                    )
+            print(f"    {w:<20}{figs[measure]:>16,}" + "".join(f"{c:>28}" for c in cells))
+    for r in refs:
+        if isinstance(counted.get(r), str):
+            print(f"  {r}: not counted: {counted[r]}")
+            if gate != "time":
+                failed.append(f"{r} could not be counted: {counted[r].splitlines()[0]}")
+    print(
+        "  (change: current / REF - 1; SLOWER or faster past the threshold of "
+        f"{threshold:.1%}; two counts of the same code agree within 0.01%)"
+        if gate != "time"
+        else "  (information: the verdict is CPU time's, --gate time)"
+    )
+    return failed
+
+
+def print_per_op(per_op: dict[str, dict[str, float]]) -> None:
+    print()
+    print("Per op (callgrind instructions per node; current):")
+    print(f"  {'op':<10}{'create':>10}{'backward':>10}")
+    for name, c in per_op.items():
+        print(f"  {name:<10}{c['create']:>10,.0f}{c['backward']:>10,.0f}")
+    print("  (create: the op's Value spelling, the loop calling it included; backward: one")
+    print("   node's gradients passed to its inputs, a backward straight to the leaves subtracted)")
 
 
 Sample = dict  # a worker's reply: {"cpu", "wall", "gc"} or {"value"} or {"skip"}
@@ -375,18 +403,10 @@ def ratios(rows: list[dict[str, Sample]], v: str, key: str) -> list[float]:
     ]
 
 
-def spread(xs: list[float]) -> tuple[float, float] | None:
-    """The interquartile range of ``xs``, or None with too few samples to estimate one."""
-    if len(xs) < MIN_ROUNDS_FOR_SPREAD:
-        return None
-    q = statistics.quantiles(xs, n=4, method="inclusive")
-    return q[0], q[2]
-
-
 def fmt_ratio(xs: list[float]) -> str:
     if not xs:
         return "-"
-    s = spread(xs)
+    s = verdict.spread(xs)
     med = statistics.median(xs)
     iqr = f"[{s[0]:.2f}-{s[1]:.2f}]" if s else "[n/a]"
     return f"{med:.2f}x {iqr}"
@@ -400,7 +420,8 @@ def skipped(rows: list[dict[str, Sample]], v: str) -> str | None:
 
 
 def report(samples, columns, refs, threshold, rounds, notes) -> list[str]:
-    """Print the tables and the targets; return the workloads where current regressed."""
+    """Print the time tables and the targets; with a ``threshold`` (--gate time), return the
+    regressions in CPU time (lines)."""
     print()
     print(
         "ratio = version / current, median over rounds of the within-round ratio, "
@@ -449,25 +470,16 @@ def report(samples, columns, refs, threshold, rounds, notes) -> list[str]:
                 f"{share:.0%}"
             )
             r = ratios(rows, v, "cpu")
-            if v in refs and r and regressed(r, threshold):
-                failed.append(w)
+            if threshold is not None and v in refs and verdict.time_regressed(r, threshold):
+                failed.append(
+                    f"current is slower than {v} on {w!r} by more than {threshold:.0%} (CPU "
+                    f"time: {fmt_ratio(r)})"
+                )
     for v, note in notes.items():
         print(f"\n{v}: {note}")
     print()
     targets(samples, notes)
-    for w in failed:
-        print(
-            f"REGRESSION: current is slower than a REF on {w!r} by more than {threshold:.0%} "
-            "(CPU time)"
-        )
     return failed
-
-
-def regressed(r: list[float], threshold: float) -> bool:
-    """Whether current is slower than a REF (r: REF / current per round) by more than
-    ``threshold``: in the median, and, when a spread is known, in three rounds out of four."""
-    s = spread(r)
-    return statistics.median(r) < 1 / (1 + threshold) and (s is None or s[1] < 1)
 
 
 def median_ratio(samples, w: str, v: str) -> float | None:
@@ -500,23 +512,12 @@ def targets(samples, notes) -> None:
         if peer in notes:
             line("not measured", f"{text}: {notes[peer]}")
             continue
-        got = []
-        for w in workloads.WORKLOADS:
-            if w not in samples:
-                continue
-            why = skipped(samples[w], peer)
-            r = median_ratio(samples, w, peer)
-            got.append((w, r, why))
-        if not got:
-            line("not measured", text)
-            continue
-        measured = [(w, r) for w, r, _ in got if r is not None]
-        ok = measured and all(r > 1 for _, r in measured)
-        detail = ", ".join(f"{w} {r:.2f}x" if r is not None else f"{w} -" for w, r, _ in got)
-        status = "met" if ok else "NOT MET"
-        if ok and len(measured) < len(workloads.WORKLOADS):
-            status = "met where run"
-        line(status, f"{text}: {detail}")
+        got = [
+            (w, median_ratio(samples, w, peer), skipped(samples[w], peer))
+            for w in workloads.WORKLOADS
+            if w in samples
+        ]
+        line(*peer_target(text, got))
     mem = samples.get(MEMORY)
     value = mem[0].get(CURRENT, {}).get("value") if mem else None
     if value is None:
@@ -526,7 +527,24 @@ def targets(samples, notes) -> None:
         line("met" if ok else "NOT MET", f"memory per node at most 160 B: {value:.0f} B")
 
 
-def markdown(samples, columns, notes, command: str, date: str) -> str:
+def peer_target(text: str, got: list[tuple[str, float | None, str | None]]) -> tuple[str, str]:
+    """(status, line) of "faster than a peer on every workload", from (workload, median ratio
+    peer / current or None, why it was skipped or None) per workload run: "not measured" when
+    the peer ran none, "met where run" when it ran some (the others named), else met or NOT
+    MET."""
+    measured = [(w, r) for w, r, _ in got if r is not None]
+    if not measured:
+        return "not measured", f"{text}: the peer ran none of the workloads run"
+    cells = [
+        f"{w} {r:.2f}x" if r is not None else f"{w} not measured ({why or 'not run'})"
+        for w, r, why in got
+    ]
+    ok = all(r > 1 for _, r in measured)
+    status = "NOT MET" if not ok else "met" if len(measured) == len(got) else "met where run"
+    return status, f"{text}: {', '.join(cells)}"
+
+
+def markdown(samples, columns, notes, command: str, date: str, counted=None) -> str:
     """The speed page's table: one row per workload, CPU time and ratio [spread] per version."""
     cols = [v for v in columns if v != PAUSED]
     out = [
@@ -558,6 +576,25 @@ def markdown(samples, columns, notes, command: str, date: str) -> str:
         out.append(f"| {w} | " + " | ".join(cells) + " |")
     for v, note in notes.items():
         out.append(f"\n{v}: {note}")
+    good = {v: c for v, c in (counted or {}).items() if isinstance(c, dict)}
+    if good:
+        out += [
+            "",
+            "callgrind counts of one run, millions of instructions / of estimated cycles:",
+            "",
+            "| workload | "
+            + " | ".join("this checkout" if v == CURRENT else v for v in good)
+            + " |",
+            "|---" * (len(good) + 1) + "|",
+        ]
+        for w in next(iter(good.values())):
+            cells = [
+                f"{c[w]['instructions'] / 1e6:.2f}M / {c[w]['cycles'] / 1e6:.2f}M"
+                if w in c
+                else "-"
+                for c in good.values()
+            ]
+            out.append(f"| {w} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -584,7 +621,7 @@ def plot(samples, columns, path: Path) -> None:
             if not r:
                 continue
             m = statistics.median(r)
-            s = spread(r) or (m, m)
+            s = verdict.spread(r) or (m, m)
             xs.append(i + k * width)
             meds.append(m)
             lo.append(m - s[0])
@@ -603,7 +640,4 @@ def plot(samples, columns, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
-        worker(sys.argv[2])
-    else:
-        sys.exit(main())
+    sys.exit(main())

@@ -2,11 +2,13 @@
 
 A TARGET is a pip requirement (``micrograd==0.1.0``), a path to a project, or a module path
 (``mypkg.engine:Value``). A requirement or a path is installed into its own virtualenv under
-OUTDIR/venvs (a requirement's is reused by later runs; a path's is rebuilt each run); a module
-path is imported by this interpreter from the current directory. The engine runs in a worker
-process that starts the adapter (micrograd/testing/adapter.py) from its source, so an engine
-installed as a package named ``micrograd`` never meets this one. The worker finds the Value
-class (and MLP) itself.
+OUTDIR/venvs, reused by later runs while the target is the same (a path: while its files are
+unchanged); a module path is imported by this interpreter from the current directory. The
+engine runs in a worker process (micrograd/runner.py) that starts the adapter
+(micrograd/testing/adapter.py) from its source, so an engine installed as a package named
+``micrograd`` never meets this one; a request that crashes it or gets no answer within 120 s
+is answered as a failure, and the worker is started again. The worker finds the Value class
+(and MLP) itself.
 
 Each target gets a scorecard: one row per property, PASS / FAIL (with the shortest
 counterexample, as runnable Python for that engine) / N/A (the engine lacks it), then the CPU
@@ -19,15 +21,15 @@ no Value class is found in it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import statistics
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
-from . import workloads
+from . import runner, workloads
 from .extras import missing
 
 try:  # --help works without the conformance extra; a run says what to install
@@ -48,28 +50,24 @@ def slug(target: str) -> str:
 
 
 def environment(target: str, outdir: Path, log: list[str]) -> tuple[str, str, list[str]]:
-    """(python, adapter spec, extra sys.path) for ``target``, installing it if it needs to be."""
+    """(python, adapter spec, extra sys.path) for ``target``, installing it if it needs to be.
+
+    A target's virtualenv (micrograd.runner.virtualenv) is reused while the target is the
+    same: a requirement by its text, a path by the digest of its files."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
     env = (outdir / "venvs" / slug(target)).resolve()
-    python = env / "bin" / "python"
     marker = env / "conformance-target.json"
-    is_path = Path(target).exists()
-    if marker.exists() and not is_path:
-        info = json.loads(marker.read_text())
-        return str(python), info["spec"], []
-    print(f"[{target}] creating a virtualenv in {env} and installing it ...", file=sys.stderr)
-    venv.create(env, with_pip=True, clear=True)
     report = env / "pip-report.json"
+    is_path = Path(target).exists()
     source = str(Path(target).resolve()) if is_path else target
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-cache-dir", "--report", str(report), source],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        tail = " ".join(done.stderr.strip().splitlines()[-3:])
-        raise ConformanceError(f"pip install {source} failed: {tail}")
+    key = f"{source} {content_digest(Path(source))}" if is_path else target
+    try:
+        python = runner.virtualenv(env, ["--report", str(report), source], key)
+    except RuntimeError as e:
+        raise ConformanceError(f"pip install {source} failed: {e}") from None
+    if marker.exists() and json.loads(marker.read_text()).get("key") == key:
+        return str(python), json.loads(marker.read_text())["spec"], []
     names = [
         item["metadata"]["name"]
         for item in json.loads(report.read_text())["install"]
@@ -81,9 +79,20 @@ def environment(target: str, outdir: Path, log: list[str]) -> tuple[str, str, li
     if not tops:
         raise ConformanceError(f"{target}: the installed distribution has no Python package")
     spec = ",".join(tops)
-    marker.write_text(json.dumps({"target": target, "spec": spec}))
+    marker.write_text(json.dumps({"target": target, "spec": spec, "key": key}))
     log.append(f"{target}: installed {', '.join(names)} (packages {spec})")
     return str(python), spec, []
+
+
+def content_digest(path: Path) -> str:
+    """A digest of the files of a project (or of one file), caches and VCS folders left out."""
+    skip = {".git", "__pycache__", ".nox", ".venv", "build", "dist", ".pytest_cache"}
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(path.rglob("*"))
+    for f in files:
+        if f.is_file() and not skip & set(f.parts) and not f.name.endswith(".egg-info"):
+            h.update(f.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 _TOPS = """\

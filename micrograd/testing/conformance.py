@@ -13,7 +13,6 @@ import functools
 import itertools
 import json
 import math
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ import mpmath
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from .. import runner
 from ..ops import OPS, VARIADIC, Op
 from . import adapter
 from .floats import LEAST_SUBNORMAL, MAX
@@ -41,6 +41,7 @@ from .programs import Program, op_params, points, programs, spell
 
 PASS, FAIL, NA = "PASS", "FAIL", "N/A"
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
+REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
 
 
 class ConformanceError(RuntimeError):
@@ -137,65 +138,34 @@ class InProcess(Target):
 
 
 class Worker(Target):
-    """The adapter in its own process, started from its source with ``python -I -c``: the
-    engine's own ``micrograd`` (if it has one) cannot meet ours."""
+    """The adapter in its own process (micrograd.runner.Worker), started from its source with
+    ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
+    request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
+    ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again."""
 
-    def __init__(self, python: str, spec: str, paths: Sequence[str] = ()) -> None:
+    def __init__(
+        self, python: str, spec: str, paths: Sequence[str] = (), timeout: float = REQUEST_TIMEOUT
+    ) -> None:
         self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *paths]
-        self.proc = subprocess.Popen(
-            self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path.home()
-        )
-        hello = self._read()
+        self.process = runner.Worker(self.cmd, cwd=Path.home(), timeout=timeout, hello=True)
+        hello = self.process.start()
         if not hello.get("ok"):
             self.close()
-            raise ConformanceError(f"{spec}: {hello.get('error')}: {hello.get('message')}")
+            detail = hello.get("stderr") if hello.get("error") == "Crash" else ""
+            raise ConformanceError(
+                f"{spec}: {hello.get('error')}: {hello.get('message')}"
+                + (f"\n{detail}" if detail else "")
+            )
         self.describe = hello
 
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            code = self.proc.wait()
-            return {"ok": False, "error": "WorkerDied", "message": f"exit code {code}"}
-        return json.loads(line)  # type: ignore[no-any-return]
-
     def request(self, req: dict[str, Any]) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
+        return self.process.ask(req)
 
     def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        try:
-            done = subprocess.run(
-                self.cmd,
-                input=json.dumps(req) + "\n",
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=Path.home(),
-            )
-        except subprocess.TimeoutExpired:
-            return {"ok": False, "error": "Timeout", "message": f"no answer within {timeout:g} s"}
-        lines = done.stdout.splitlines()
-        if len(lines) < 2:
-            why = f"exit code {done.returncode}" + (
-                f" (signal {-done.returncode})" if done.returncode < 0 else ""
-            )
-            return {"ok": False, "error": "Crash", "message": why}
-        return json.loads(lines[1])  # type: ignore[no-any-return]
+        return runner.once(self.cmd, req, timeout, cwd=Path.home(), hello=True)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.process.close()
 
 
 # ------------------------------------------------------------------------------- checks
