@@ -17,7 +17,7 @@ from types import ModuleType
 
 from .engine import Value, constant, dot, dot_node, unary_node
 from .fused import FusedOp, dot_then, unfit
-from .ops import OPS
+from .ops import OPS, on_change
 
 Activation = str  # "linear", or the name of a one-input registry op: see activations()
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
@@ -29,19 +29,22 @@ def activations() -> tuple[str, ...]:
     return ("linear", *(n for n, op in OPS.items() if not unfit(op)))
 
 
-_fused: dict[str, FusedOp] = {}  # a Neuron's node by its activation's name: dot then it
+# A Neuron's op by its activation's name: dot then the activation as one node (None for
+# linear), fused and checked the first time a Neuron uses the name (_neuron_op), and forgotten
+# when an op of that name is registered or unregistered, so the next use fuses the new one.
+# Every neuron looks its op up on every call: one dict lookup.
+_fused: dict[str, FusedOp | None] = {"linear": None}
+on_change(lambda op: _fused.pop(op.name, None), lambda op: _fused.pop(op.name, None))
 
 
 def _neuron_op(activation: str) -> FusedOp | None:
     """dot then ``activation`` as one op (None for linear); KeyError for an unknown name."""
-    if activation == "linear":
-        return None
+    if activation in _fused:
+        return _fused[activation]
     op = OPS.get(activation) if isinstance(activation, str) else None
     if op is None or unfit(op):
         raise KeyError(activation)
-    fused = _fused.get(activation)
-    if fused is None or fused.activation is not op:  # new, or the name registered anew
-        fused = _fused[activation] = dot_then(op)
+    fused = _fused[activation] = dot_then(op)
     return fused
 
 
@@ -103,6 +106,8 @@ class Neuron(Module):
     compensates its rounding, so they may differ in the last few ulps).
     """
 
+    fused = True  # a Neuron pickled before the option was fused
+
     def __init__(
         self,
         nin: int,
@@ -130,12 +135,15 @@ class Neuron(Module):
         and ``data`` their data."""
         # Looked up by the activation's name: a Neuron holds no function, and pickles.
         try:
-            op = _neuron_op(self.activation)
-        except (KeyError, TypeError):  # set by hand after __init__ checked it
-            raise ValueError(
-                f"Neuron.activation must be one of {activations()}, got {self.activation!r}"
-            ) from None
-        if getattr(self, "fused", True):  # a Neuron pickled before the option: fused
+            op = _fused[self.activation]
+        except (KeyError, TypeError):  # a name not fused yet, or set by hand after __init__
+            try:
+                op = _neuron_op(self.activation)
+            except (KeyError, TypeError):
+                raise ValueError(
+                    f"Neuron.activation must be one of {activations()}, got {self.activation!r}"
+                ) from None
+        if self.fused:
             return dot_node((*self.w, self.b), inputs_and_one, data, op)
         # The sums dot's f adds, in its order (w0*x0 first, b * 1 last).
         z = self.w[0] * inputs_and_one[0]
@@ -156,7 +164,7 @@ class Neuron(Module):
         return [*((f"w.{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]
 
     def __repr__(self) -> str:
-        fused = "" if getattr(self, "fused", True) else ", fused=False"
+        fused = "" if self.fused else ", fused=False"
         return f"Neuron({len(self.w)}, activation={self.activation!r}{fused})"
 
 
@@ -201,7 +209,7 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         n = self.neurons[0]
-        fused = "" if getattr(n, "fused", True) else ", fused=False"
+        fused = "" if n.fused else ", fused=False"
         return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r}{fused})"
 
 
@@ -267,7 +275,7 @@ class MLP(Module):
         first, last = self.layers[0].neurons[0], self.layers[-1].neurons[0]
         hidden = f", activation={first.activation!r}" if len(self.layers) > 1 else ""
         nouts = [len(layer.neurons) for layer in self.layers]
-        fused = "" if getattr(first, "fused", True) else ", fused=False"
+        fused = "" if first.fused else ", fused=False"
         return f"MLP({len(first.w)}, {nouts}{hidden}, output_activation={last.activation!r}{fused})"
 
 

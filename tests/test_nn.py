@@ -7,6 +7,7 @@ import pytest
 
 from micrograd import Value
 from micrograd.nn import MLP, SGD, Layer, Neuron, l2, max_margin_loss, mean, mse_loss
+from micrograd.ops import Op, registered
 
 # Each plausible mistake in nn, named by the test that catches it (before the demo trains).
 
@@ -324,3 +325,17 @@ def test_a_neuron_of_another_size_in_a_layer_is_refused():
     layer.neurons[1] = Neuron(3, rng=random.Random(0))  # 3 weights on 2 inputs
     with pytest.raises(ValueError, match="equal, non-zero length: 4, 3"):
         layer(X)
+
+
+def test_a_neuron_uses_the_op_registered_under_its_activation_now():
+    # The fused op is made once per name and forgotten when the name is registered anew.
+    twice = Op("twice", 1, lambda a: (2 * a, (2.0,)), "{}.twice()", symbol="2*")
+    thrice = Op("twice", 1, lambda a: (3 * a, (3.0,)), "{}.twice()", symbol="3*")
+    with registered(twice):
+        n = Neuron(1, "twice")
+        n.w[0].data = 1.0
+        assert n([Value(0.5)]).data == 1.0
+    with registered(thrice):
+        assert n([Value(0.5)]).data == 1.5
+    with pytest.raises(ValueError, match=r"Neuron\.activation must be one of "):
+        n([Value(0.5)])

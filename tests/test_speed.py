@@ -98,7 +98,9 @@ def slowed(tmp_path: Path, function: str) -> Path:
     shutil.copytree(ROOT / "micrograd", tree / "micrograd")
     engine = tree / "micrograd" / "engine.py"
     text = engine.read_text()
-    head = re.search(rf"^def {function}\(.*?\n(    \"\"\".*?\"\"\"\n)?", text, re.S | re.M)
+    head = re.search(
+        rf"^def {function}\(.*?\) -> [^:]+:\n(    \"\"\".*?\"\"\"\n)?", text, re.S | re.M
+    )
     assert head, function
     text = text[: head.end()] + "    for _ in range(10):\n        pass\n" + text[head.end() :]
     engine.write_text(text)
