@@ -250,6 +250,8 @@ def count_many(
 
     def one(label: str) -> dict[str, dict[str, Any]] | str:
         start = time.monotonic()
+        tree = trees[label]
+        hit = cache is not None and tree is not None and is_cached(tree, names, cache, python)
         try:
             result: dict[str, dict[str, Any]] | str = count(trees[label], names, python, cache)
         except RuntimeError as e:
@@ -257,7 +259,7 @@ def count_many(
         with lock:
             done.append(label)
             if progress:
-                how = "failed" if isinstance(result, str) else "counted"
+                how = "failed" if isinstance(result, str) else "cached" if hit else "counted"
                 progress(
                     f"  [{len(done)}/{len(trees)}] {label[:12]}: {how} in "
                     f"{time.monotonic() - start:.0f} s"

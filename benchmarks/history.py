@@ -22,6 +22,7 @@ import io
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -120,6 +121,11 @@ def chart(found, measured, names, measure: str, threshold: float) -> bytes:
                 color="tab:red" if change > 0 else "tab:green",
             )
             ax.plot([i], [ys[i] / 1e6], "o", color="tab:red" if change > 0 else "tab:green")
+        if pts:  # at least 4 thresholds tall: a change under the threshold looks flat
+            mid = statistics.median(y for _, y in pts)
+            lo, hi = min(y for _, y in pts), max(y for _, y in pts)
+            half = max((hi - lo) * 0.65, 2 * threshold * mid)
+            ax.set_ylim((lo + hi) / 2 - half, (lo + hi) / 2 + half)
         ax.set_title(f"{w}: {counts.MEASURES[measure]}, millions (lower is faster)", fontsize=9)
         ax.grid(alpha=0.3)
     axes[-1].set_xticks(list(xs), [c["short"] for c in found], rotation=90, fontsize=7)
@@ -187,7 +193,7 @@ less. Counts of the same code agree within 0.01%.</p>
 def bisect(good: str, bad: str, workload: str, measure: str, threshold: float) -> int:
     """Print the first commit of GOOD..BAD whose ``workload`` count moved past ``threshold``
     from GOOD's; 0 when found, 1 when GOOD and BAD do not differ past it."""
-    found = commits([f"{good}^!", f"{good}..{bad}"], None)
+    found = commits(["-1", good], None) + commits([f"{good}..{bad}"], None)
     if len(found) < 2:
         runner.say(f"{good}..{bad}: no commits between them")
         return 1
