@@ -328,7 +328,7 @@ def report_counts(
     assert current is not None
     for measure in ("instructions", "cycles"):
         print(f"  {counts.MEASURES[measure]}:")
-        print(f"    {'workload':<20}{'current':>16}" + "".join(f"{r[:18]:>28}" for r in refs))
+        print(f"    {'workload':<20}{'current':>16}" + "".join(f"{r[:30]:>32}" for r in refs))
         for w, figs in current.items():
             cells = []
             for r in refs:
@@ -344,7 +344,7 @@ def report_counts(
                         f"current does {v.change:+.2%} {counts.MEASURES[measure]} on {w!r} "
                         f"against {r} (threshold {threshold:.1%})"
                     )
-            print(f"    {w:<20}{figs[measure]:>16,}" + "".join(f"{c:>28}" for c in cells))
+            print(f"    {w:<20}{figs[measure]:>16,}" + "".join(f"{c:>32}" for c in cells))
     for r in refs:
         if isinstance(counted.get(r), str):
             print(f"  {r}: not counted: {counted[r]}")
@@ -352,7 +352,7 @@ def report_counts(
                 failed.append(f"{r} could not be counted: {counted[r].splitlines()[0]}")
     print(
         "  (change: current / REF - 1; SLOWER or faster past the threshold of "
-        f"{threshold:.1%}; two counts of the same code agree within 0.01%)"
+        f"{threshold:.1%}; two counts of the same code agree within 0.001%)"
         if gate != "time"
         else "  (information: the verdict is CPU time's, --gate time)"
     )

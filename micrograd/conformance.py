@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import runner, workloads
 from .extras import missing
@@ -184,9 +185,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="timed rounds per speed workload (default 3)"
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds an engine may take to answer one request (default 120): then its "
+        "process is killed and restarted, and the row is TIMEOUT",
+    )
+    parser.add_argument(
+        "--target-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds for all of one target's rows (default 1800); the rows left are TIMEOUT",
+    )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
+    for name in ("timeout", "target_timeout", "depth_timeout"):
+        if not getattr(args, name) > 0:
+            parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
     if MISSING is not None:
         print(f"error: {MISSING}", file=sys.stderr)
         return 2
@@ -200,45 +217,80 @@ def main(argv: list[str] | None = None) -> int:
     cards: list[Scorecard] = []
     errors: dict[str, str] = {}
     log: list[str] = []
-    for target in args.targets:
-        try:
-            python, spec, paths = environment(target, args.out, log)
-            worker: Target = Worker(python, spec, paths)
-        except (ConformanceError, subprocess.CalledProcessError) as e:
-            errors[target] = str(e)
-            print(f"[{target}] not checked: {e}", file=sys.stderr)
-            continue
-        with tqdm(desc=target, unit=" rows", file=sys.stderr, leave=True) as bar:
-
-            def step(name: str) -> None:
-                bar.set_postfix_str(name[:40])
-                bar.update()
-
-            try:
-                card = run(worker, target, args.examples, args.max_depth, args.depth_timeout, step)
-                if ours is not None and isinstance(worker, Worker):
-                    bar.set_postfix_str("speed")
-                    card.speed = speed(worker, ours, args.rounds)
-            finally:
-                worker.close()
-        cards.append(card)
-        print(card.to_text())
-        (args.out / f"{slug(target)}.md").write_text(card.to_markdown() + "\n")
-        (args.out / f"{slug(target)}.json").write_text(card.to_json() + "\n")
-    if ours is not None:
-        ours.close()
-    (args.out / "summary.md").write_text(summary(cards, errors) + "\n")
-    (args.out / "summary.json").write_text(
-        json.dumps(
-            {"scorecards": [json.loads(c.to_json()) for c in cards], "errors": errors}, indent=2
-        )
-        + "\n"
-    )
+    try:
+        for target in args.targets:
+            card = check_target(target, args, ours, log, errors, tqdm)
+            if card is not None:
+                cards.append(card)
+                print(card.to_text())
+                (args.out / f"{slug(target)}.md").write_text(card.to_markdown() + "\n")
+                (args.out / f"{slug(target)}.json").write_text(card.to_json() + "\n")
+            write_summary(args.out, cards, errors)  # after every target: nothing is lost
+    finally:
+        if ours is not None:
+            ours.close()
     print(f"scorecards: {args.out}/summary.md (and one .md/.json per target)")
     if errors:
         return 2
     failed = any(c.failed for c in cards)
     return 1 if failed and not args.report_only else 0
+
+
+def check_target(
+    target: str,
+    args: argparse.Namespace,
+    ours: Worker | None,
+    log: list[str],
+    errors: dict[str, str],
+    tqdm: Any,
+) -> Scorecard | None:
+    """One target's scorecard, or None with the reason in ``errors``: no target can stop the
+    run (a crash or hang of its engine is a row's CRASH or TIMEOUT; anything else is the
+    target's error)."""
+    try:
+        python, spec, paths = environment(target, args.out, log)
+        worker: Target = Worker(python, spec, paths, timeout=args.timeout)
+    except (ConformanceError, subprocess.CalledProcessError, OSError) as e:
+        errors[target] = str(e)
+        print(f"[{target}] not checked: {e}", file=sys.stderr)
+        return None
+    with tqdm(desc=target, unit=" rows", file=sys.stderr, leave=True) as bar:
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name[:40])
+            bar.update()
+
+        try:
+            card = run(
+                worker,
+                target,
+                args.examples,
+                args.max_depth,
+                args.depth_timeout,
+                step,
+                target_timeout=args.target_timeout,
+            )
+            if ours is not None and isinstance(worker, Worker):
+                bar.set_postfix_str("speed")
+                card.speed = speed(worker, ours, args.rounds)
+        except Exception as e:  # a defect of ours meeting this engine: its error, not the run's
+            errors[target] = f"the checks stopped: {type(e).__name__}: {e}"
+            print(f"[{target}] {errors[target]}", file=sys.stderr)
+            return None
+        finally:
+            worker.close()
+    return card
+
+
+def write_summary(out: Path, cards: list[Scorecard], errors: dict[str, str]) -> None:
+    """summary.md and summary.json of the targets so far, each written whole or not at all."""
+    body = json.dumps(
+        {"scorecards": [json.loads(c.to_json()) for c in cards], "errors": errors}, indent=2
+    )
+    for name, text in (("summary.md", summary(cards, errors)), ("summary.json", body)):
+        partial = out / f".{name}.partial"
+        partial.write_text(text + "\n")
+        partial.replace(out / name)
 
 
 if __name__ == "__main__":

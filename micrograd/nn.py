@@ -17,7 +17,7 @@ from types import ModuleType
 
 from .engine import Value, constant, dot, dot_node, unary_node
 from .fused import FusedOp, dot_then, unfit
-from .ops import OPS, on_change
+from .ops import OPS, Op, on_change
 
 Activation = str  # "linear", or the name of a one-input registry op: see activations()
 Rng = random.Random | ModuleType  # a Random, or the random module itself (its global state)
@@ -34,7 +34,13 @@ def activations() -> tuple[str, ...]:
 # when an op of that name is registered or unregistered, so the next use fuses the new one.
 # Every neuron looks its op up on every call: one dict lookup.
 _fused: dict[str, FusedOp | None] = {"linear": None}
-on_change(lambda op: _fused.pop(op.name, None), lambda op: _fused.pop(op.name, None))
+
+
+def _forget(op: Op) -> None:
+    _fused.pop(op.name, None)
+
+
+on_change(_forget, _forget)
 
 
 def _neuron_op(activation: str) -> FusedOp | None:

@@ -40,6 +40,11 @@ from .oracle import (
 from .programs import Program, op_params, points, programs, spell
 
 PASS, FAIL, NA = "PASS", "FAIL", "N/A"
+# The engine's process crashed (or exited) or did not answer in time during the row: the row
+# says so, with the tail of the engine's stderr, and the run goes on with a fresh process.
+CRASH, TIMEOUT = "CRASH", "TIMEOUT"
+FAILING = (FAIL, CRASH, TIMEOUT)
+TARGET_TIMEOUT = 1800.0  # seconds for all of one target's rows; later rows are TIMEOUT at once
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
 REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
 
@@ -70,7 +75,7 @@ class Scorecard:
 
     @property
     def failed(self) -> list[Row]:
-        return [r for r in self.rows if r.status == FAIL]
+        return [r for r in self.rows if r.status in FAILING]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=str)
@@ -200,6 +205,8 @@ class Checks:
         self.imports: list[str] = target.describe.get("imports", ["from micrograd import Value"])
         self.absent: dict[str, str] = {}
         self.ops: list[Op] = []
+        self.deadline = math.inf  # time.monotonic() after which no request reaches the engine
+        self.incident: dict[str, Any] | None = None  # the row's first crash or timeout
 
     # -- helpers
 
@@ -212,7 +219,13 @@ class Checks:
         return self.show(_program_code(program))
 
     def exec(self, code: str, read: Sequence[str] = ()) -> dict[str, Any]:
-        return self.target.request({"cmd": "exec", "code": code, "read": list(read)})
+        if time.monotonic() > self.deadline:
+            answer = {"ok": False, "error": "Timeout", "message": "the target's time ran out"}
+        else:
+            answer = self.target.request({"cmd": "exec", "code": code, "read": list(read)})
+        if not answer.get("ok", True) and answer.get("error") in ("Crash", "Timeout"):
+            self.incident = self.incident or answer
+        return answer
 
     def settings(self, examples: int | None = None) -> settings:
         # Derandomised: a scorecard is reproducible; no database: nothing left behind.
@@ -230,8 +243,16 @@ class Checks:
         check: Callable[[Any], None],
         examples: int | None = None,
     ) -> tuple[Any, str] | None:
-        """Run ``check`` on drawn examples; return the shrunk failing one and its message."""
+        """Run ``check`` on drawn examples; return the shrunk failing one and its message.
+
+        Never raises for the engine: an error ``check`` raises other than GradcheckError (an
+        answer of the wrong shape, say) is a failure like any other, and when Hypothesis finds
+        several distinct failures (an ExceptionGroup) the first is returned and the message
+        counts the others."""
         last: list[tuple[Any, str]] = []
+        check = _guarded(check)
+        # NOTE: run's source is the seed of its derandomized examples (Hypothesis digests
+        # it): an edit to it changes which examples every scorecard draws.
 
         @self.settings(examples)
         @given(strategy)
@@ -246,6 +267,15 @@ class Checks:
             run()
         except GradcheckError:
             return last[-1]
+        except Exception as e:
+            group = getattr(e, "exceptions", None)  # ExceptionGroup (exceptiongroup on 3.10)
+            if not group or not all(isinstance(x, GradcheckError) for x in group):
+                raise
+            messages = [str(x) for x in group]
+            example = next((ex for ex, m in reversed(last) if m == messages[0]), last[-1][0])
+            others = f" (and {len(messages) - 1} more distinct failures)"
+            head, _, rest = messages[0].partition("\n")
+            return example, head + others + (f"\n{rest}" if rest else "")
         return None
 
     # -- discovery
@@ -697,6 +727,23 @@ class Checks:
         yield from self.nn_rows()
 
 
+def _guarded(check: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``check``, with any error it raises on an engine's answer (an answer of the wrong
+    shape, say) turned into a GradcheckError naming it."""
+
+    def guarded(example: Any) -> None:
+        try:
+            check(example)
+        except GradcheckError:
+            raise
+        except Exception as e:
+            raise GradcheckError(
+                f"the check failed on the engine's answer: {type(e).__name__}: {e}"
+            ) from None
+
+    return guarded
+
+
 def _inputs(op: Op) -> st.SearchStrategy[tuple[list[float], tuple[float, ...]]]:
     @st.composite
     def draw(d: st.DrawFn) -> tuple[list[float], tuple[float, ...]]:
@@ -782,13 +829,28 @@ def run(
     depth_timeout: float = 120.0,
     progress: Callable[[str], None] | None = None,
     twin: bool = True,
+    target_timeout: float = TARGET_TIMEOUT,
 ) -> Scorecard:
     """Every check on ``target``; ``progress(row name)`` after each row. ``twin`` (needs
-    torch==2.13.0) compares the engine's MLP with a PyTorch twin."""
+    torch==2.13.0) compares the engine's MLP with a PyTorch twin. A row during which the
+    engine crashed or did not answer is CRASH or TIMEOUT; after ``target_timeout`` seconds no
+    request reaches the engine, and the rows left are TIMEOUT."""
     start = time.monotonic()
     checks = Checks(target, examples, max_depth, depth_timeout, twin)
+    checks.deadline = start + target_timeout
     card = Scorecard(label, target.describe)
     for row in checks.rows():
+        incident, checks.incident = checks.incident, None
+        if incident is not None and row.status == FAIL:
+            # CRASH or TIMEOUT when that is what the row reports; a row that failed on a
+            # wrong number while the engine also crashed stays FAIL, the crash noted.
+            said = {"Crash": CRASH, "Timeout": TIMEOUT, "time ran out": TIMEOUT}
+            row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
+            tail = incident.get("stderr", "").strip().splitlines()[-3:]
+            note = incident["message"] if incident["message"] not in row.detail else ""
+            note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)
+            if note:
+                row.detail += f" ({note})"
         card.rows.append(row)
         if progress:
             progress(row.check)
@@ -797,9 +859,11 @@ def run(
 
 
 __all__ = [
+    "CRASH",
     "FAIL",
     "NA",
     "PASS",
+    "TIMEOUT",
     "ConformanceError",
     "InProcess",
     "Row",
