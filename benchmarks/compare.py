@@ -1,20 +1,28 @@
-"""Compare micrograd side by side with its past, its peers and two floors: ``nox -s compare``.
+"""Compare micrograd with its past, its peers and two floors: ``nox -s compare -- [REF ...]``.
 
-Versions: this checkout ("current"), every git REF given, micrograd 0.1.0 from the package
-index, the peer engines PyTorch-scalar (torch==2.13.0, 0-d float64 tensors op by op) and
-micrograd-cpp-engine (C++ core, built from source in Release mode; left out with a note when it
-does not build), and the moons step by hand on plain floats: "floor" (straightforward) and
-"sparse floor" (skipping every product that is provably zero). Each version runs in its own
-virtualenv (under --venvs; pinned ones are reused) and worker process, on the same workloads
+The verdict comes from exact counts: this checkout ("current") and every git REF given are
+counted under valgrind's callgrind (benchmarks/counts.py: instructions and estimated cycles of
+one run of each workload alone, for moons step, chain 10k and random graph 200k; the 1M chain
+and the memory are measured by the timed rounds only; the same code counts the same within
+0.001%). The exit status
+is 1 when current does more than --threshold (default 1%) more instructions than a REF on any
+workload (--gate cycles: estimated cycles). Without valgrind, or with --gate time, CPU time
+decides instead (default threshold 10%: in the median ratio, and in three rounds out of four
+when a spread is known), and the output says so.
+
+Beside the counts, the versions are timed, as information: current, the REFs (each run from
+its exported tree), micrograd 0.1.0 from the package index, the peer engines PyTorch-scalar
+(torch==2.13.0, 0-d float64 tensors op by op) and micrograd-cpp-engine (C++ core, built from
+source in Release mode; left out with a note when it does not build), and the moons step by
+hand on plain floats: "floor" (straightforward) and "sparse floor" (skipping every product that
+is provably zero). 0.1.0 and the peers run in virtualenvs of their own (under --venvs, made once),
+each version in its own worker process (benchmarks/timer.py), on the same workloads
 (micrograd/workloads.py, from this checkout; peers and floors in benchmarks/workloads.py).
-
 Rounds are interleaved: each round runs every version once per workload, in a new random order,
-so machine drift hits all alike. Each run is timed in CPU time (time.process_time: all threads
-of the worker; robust to a loaded machine) and wall time. A ratio is the median over rounds of
-the within-round ratio version / current (above 1: current is faster), with its interquartile
-range as the spread (at least 5 rounds). The report lists which speed targets are met; the
-exit status is 1 when current is slower than a git REF by more than --threshold (CPU time) on
-any workload: in the median ratio, and in three rounds out of four when a spread is known.
+so machine drift hits all alike. Each run is timed in CPU time (time.process_time) and wall
+time. A ratio is the median over rounds of the within-round ratio version / current (above 1:
+current is faster), with its interquartile range as the spread (at least 5 rounds). The report
+lists which speed targets are met, not met, or not measured.
 """
 
 from __future__ import annotations

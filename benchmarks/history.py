@@ -246,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("range", nargs="*", metavar="RANGE", help="commits, as git rev-list takes")
-    parser.add_argument("--last", type=int, metavar="N", help="the last N commits of HEAD")
+    parser.add_argument(
+        "--last", type=int, metavar="N", help="the last N commits of HEAD (without a RANGE: 30)"
+    )
     parser.add_argument(
         "--bisect", nargs=2, metavar=("GOOD", "BAD"), help="find the commit of a step"
     )

@@ -14,7 +14,7 @@ import pytest
 
 from micrograd.testing.conformance import CRASH, FAIL, FAILING, PASS, TIMEOUT, Worker, run
 
-ENGINE = '''
+ENGINE = """
 import math, os, sys, time
 
 class Value:
@@ -63,7 +63,7 @@ class Value:
         for v in reversed(order):
             for p, d in zip(v._prev, v._local):
                 p.grad += d * v.grad
-'''
+"""
 
 BUGS = {
     "hangs": ("time.sleep(3600)", TIMEOUT),
