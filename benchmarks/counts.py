@@ -5,8 +5,10 @@ simulation (fixed caches: 32 KiB 8-way L1 for instructions and for data, 8 MiB 1
 level, 64-byte lines, so the figure does not depend on the machine). Each workload is built,
 run once to warm up (except the random graph: it builds a new graph on every run, the workloads
 before it have warmed the engine, and a second run would double the cost of a history), the
-collector emptied (``gc.collect()``, so every version's run starts from the same collector
-state), and then one run is counted alone: the program calls ``os.getppid()`` just before and
+collector emptied and what is alive frozen out of its sight (``gc.collect(); gc.freeze()``:
+otherwise when its full passes fall depends on everything allocated and kept before, and chain
+10k counted 199.6M instructions after the moons step and 306M alone), and then one run is
+counted alone: the program calls ``os.getppid()`` just before and
 just after it, and callgrind, told ``--dump-before=getppid``, writes a separate profile for
 everything between the two calls. Interpreter start, imports and setup are never in it.
 ``PYTHONHASHSEED=0`` makes string hashing, and so every dict and set of strings, the same in
@@ -90,6 +92,7 @@ else:
         if name not in spec["cold"]:
             run()
         gc.collect()
+        gc.freeze()  # what earlier workloads left alive is out of the collector's sight
         mark()
         run()
         mark()
