@@ -100,10 +100,11 @@ def environment(version: str, venvs: Path) -> Path:
 
 
 def _has(requirement: str) -> bool:
-    """Whether this interpreter has exactly ``name==version`` installed."""
+    """Whether this interpreter has ``name==version`` installed (a local build's suffix, as
+    in 2.13.0+cpu, is the same version)."""
     name, want = requirement.split("==")
     try:
-        return importlib.metadata.version(name) == want
+        return importlib.metadata.version(name).split("+")[0] == want
     except importlib.metadata.PackageNotFoundError:
         return False
 

@@ -20,7 +20,7 @@ Estimated cycles, the formula iai-callgrind documents (after Brendan Gregg's):
     LL hits = (I1mr + D1mr + D1mw) - (ILmr + DLmr + DLmw),
     RAM hits = ILmr + DLmr + DLmw.
 
-Two counts of the same code agree within 0.1% (tests/test_counts.py; measured: within 0.01%);
+Two counts of the same code agree within 0.1% (tests/test_speed.py; measured: within 0.001%);
 what is left is address-dependent work (sets of Values hash by id).
 """
 

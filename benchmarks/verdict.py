@@ -10,9 +10,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Two counts of the same code agree within 0.01% (measured; tests/test_counts.py holds them to
-# 0.1%): a 1% threshold is ten times the widest spread we allow and a hundred times the one
-# we see.
+# Two counts of the same code agree within 0.001% (measured; tests/test_speed.py holds them to
+# 0.1%); between commits that do not touch a workload's code its count moved by up to 0.3% (the
+# heap's layout follows every module's size): 1% is three times that (docs/speed.md).
 THRESHOLD = 0.01
 TIME_THRESHOLD = 0.10  # CPU time on a loaded machine: rounds spread by 10-20% (docs/speed.md)
 MIN_ROUNDS_FOR_SPREAD = 5  # an interquartile range from fewer samples says nothing
