@@ -9,9 +9,11 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 from micrograd import Value
 from micrograd.nn import MLP
-from micrograd.testing.conformance import FAIL, NA, PASS, InProcess, Worker, run
+from micrograd.testing.conformance import FAIL, NA, PASS, Checks, InProcess, Worker, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -218,3 +220,68 @@ def test_the_worker_runs_our_engine_in_its_own_process():
         assert crash["error"] == "Crash"
     finally:
         worker.close()
+
+
+class Lecture(Tiny):
+    """Tiny with the lecture's - and /: other + (-self), self * other ** -1."""
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+
+class SwappedRsub(Lecture):
+    def __rsub__(self, other):  # 2 - x computed as x - 2
+        return self - other
+
+
+class SwappedRdiv(Lecture):
+    def __rtruediv__(self, other):  # 2 / x computed as x / 2
+        return self / other
+
+
+class NoRadd(Lecture):
+    __radd__ = None  # 2 + x and sum() of Values raise TypeError
+
+
+class NoRmul(Lecture):
+    __rmul__ = None  # 2 * x raises TypeError
+
+
+def reflected(value):
+    checks = Checks(InProcess(value))
+    checks.discover_ops()
+    return checks.reflected_row()
+
+
+def test_a_number_on_the_left_is_checked_and_the_lecture_engine_passes():
+    row = reflected(Lecture)
+    assert row.status == PASS, row
+    assert row.detail == "2.0 + x, 2.0 - x, 2.0 * x, 2.0 / x, sum([x, x, x]) (absent: 2.0 ** x)"
+
+
+@pytest.mark.parametrize(
+    ("engine", "detail"),
+    [
+        (SwappedRsub, "2.0 - x at x = 0.75: value -1.25, d/dx 1.0; exact 1.25, -1.0"),
+        (SwappedRdiv, "2.0 / x at x = 0.75: value 0.375, d/dx 0.5; exact 2.6666666666666665, "),
+        (NoRadd, "2.0 + x raises TypeError"),
+        (NoRmul, "2.0 * x raises TypeError"),
+    ],
+)
+def test_a_swapped_or_missing_reflected_operator_fails_the_row_naming_it(engine, detail):
+    row = reflected(engine)
+    assert row.status == FAIL
+    assert row.detail.startswith(detail), row.detail
+    assert "y.backward()" in row.example

@@ -46,6 +46,8 @@ CRASH, TIMEOUT = "CRASH", "TIMEOUT"
 FAILING = (FAIL, CRASH, TIMEOUT)
 TARGET_TIMEOUT = 1800.0  # seconds for all of one target's rows; later rows are TIMEOUT at once
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
+# The reflected row's / and **: far above any rounding (8 ulps is 1.8e-15), far below a bug.
+REFLECTED_RTOL = 1e-12
 REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
 
 
@@ -456,6 +458,58 @@ class Checks:
 
     # -- accumulation
 
+    def reflected_row(self) -> Row:
+        """A number on the left (2 + x, 2 - x, 2 * x, 2 / x, 2 ** x) and sum() of Values:
+        value and gradient. What a missing or swapped __radd__, __rsub__, __rmul__,
+        __rtruediv__ or __rpow__ gets wrong, which programs of Values never call."""
+        name = "a number on the left: 2 + x, 2 - x, 2 * x, 2 / x, 2 ** x, sum()"
+        have = {op.name for op in self.ops}
+        x = 0.75
+        # (op the expression needs, code, value, dy/dx). + - * and sum are exact in float64;
+        # / and ** are within RELATIVE of the correctly rounded number: a correct engine may
+        # round differently (2 * x**-1 for 2 / x: a few ulps), a wrong one is off by O(1).
+        cases = [
+            ("add", "y = 2.0 + x", 2.0 + x, 1.0),
+            ("sub", "y = 2.0 - x", 2.0 - x, -1.0),
+            ("mul", "y = 2.0 * x", 2.0 * x, 2.0),
+            ("div", "y = 2.0 / x", 2.0 / x, -2.0 / x / x),
+            ("powv", "y = 2.0 ** x", 2.0**x, math.log(2.0) * 2.0**x),
+            ("add", "y = sum([x, x, x])", 3 * x, 3.0),
+        ]
+        run, absent = [], []
+        for op, code, value, slope in cases:
+            if op not in have:
+                absent.append(code.split(" = ")[1])
+                continue
+            script = f"x = Value({x!r})\n{code}\ny.backward()"
+            run.append(code.split(" = ")[1])
+            answer = self.exec(script, ["x", "y"])
+            if not answer["ok"]:
+                return Row(
+                    name,
+                    FAIL,
+                    f"{code[4:]} raises {answer['error']}: {answer['message']}",
+                    self.show(script),
+                )
+            (_, grad), (data, _) = answer["nodes"]["x"], answer["nodes"]["y"]
+            ok = all(
+                _finite(got) and abs(got - want) <= REFLECTED_RTOL * abs(want)
+                for got, want in ((data, value), (grad, slope))
+            )
+            if not ok:
+                return Row(
+                    name,
+                    FAIL,
+                    f"{code[4:]} at x = {x}: value {data!r}, d/dx {grad!r}; exact {value!r}, "
+                    f"{slope!r}",
+                    self.show(script),
+                )
+        if not run:
+            return Row(name, NA, "needs add, sub, mul, div or powv")
+        return Row(
+            name, PASS, ", ".join(run) + (f" (absent: {', '.join(absent)})" if absent else "")
+        )
+
     def reuse_row(self) -> Row:
         """a + a and a * a count both uses; a diamond adds its two paths (exact numbers)."""
         name = "accumulation: a + a, a * a, diamond"
@@ -717,6 +771,7 @@ class Checks:
             yield self.op_row(op)
             if op.kinks:
                 yield self.kink_row(op)
+        yield self.reflected_row()
         yield self.reuse_row()
         yield self.repeat_row()
         yield self.second_order_row()
