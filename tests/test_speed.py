@@ -126,3 +126,16 @@ def test_two_counts_of_the_same_code_agree_and_a_slowed_neuron_is_flagged_on_the
         "moons step": "slower",
         "chain 10k": "same",
     }
+
+
+def test_without_valgrind_the_verdict_falls_back_to_time_and_says_so(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(compare.counts, "valgrind", lambda: None)  # compare imports it by path
+    args = ["HEAD", "--no-upstream", "--no-peers", "--workloads", "moons step", "--rounds", "1"]
+    status = compare.main([*args, "--plot", str(tmp_path / "compare.png")])
+    out, err = capsys.readouterr()
+    assert "valgrind is not installed: the verdict falls back to CPU time (--gate time)" in err
+    assert "Counts (callgrind" not in out
+    assert "no regression past 10.0% in CPU time against HEAD" in out or status == 1
+    with pytest.raises(SystemExit):  # counts only, and nothing to count them with
+        compare.main(["--no-time"])
+    assert "--gate time needs the timed rounds (drop --no-time)" in capsys.readouterr().err
