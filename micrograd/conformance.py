@@ -11,11 +11,13 @@ is answered as a failure, and the worker is started again. The worker finds the 
 (and MLP) itself.
 
 Each target gets a scorecard: one row per property, PASS / FAIL (with the shortest
-counterexample, as runnable Python for that engine) / N/A (the engine lacks it), then the CPU
-time of the shared benchmark workloads against this package's engine. The scorecards are printed
-and written to OUTDIR as Markdown and JSON (summary.md, summary.json and one pair per target).
-Exit status: 1 when a row fails (0 with --report-only), 2 when a target cannot be installed or
-no Value class is found in it.
+counterexample, as runnable Python for that engine, and its severity: WRONG, PRECISION,
+CONVENTION or HARDENING) / CRASH / TIMEOUT / N/A (the engine lacks it), then the CPU time of the
+shared benchmark workloads against this package's engine. The scorecards are printed and
+written to OUTDIR as Markdown and JSON (summary.md, summary.json and one pair per target; the
+summary after every target). Exit status: 1 when a row fails under --profile (strict: any
+finding; course: WRONG, CRASH or TIMEOUT), 0 with --report-only, 2 when a target cannot be
+installed or no Value class is found in it.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def summary(cards: list[Scorecard], errors: dict[str, str]) -> str:
         cells = []
         for c in cards:
             row = next((r for r in c.rows if r.check == check), None)
-            cells.append(row.status if row else "")
+            cells.append(row.shown if row else "")
         lines.append(f"| {check} | " + " | ".join(cells) + " |")
     speeds = list(dict.fromkeys(w for c in cards for w in c.speed))
     lines += [
@@ -153,7 +155,9 @@ def summary(cards: list[Scorecard], errors: dict[str, str]) -> str:
         + " |"
         for w in speeds
     ]
-    lines += [f"\n- `{c.target}`, {r.check}: {r.detail}" for c in cards for r in c.failed]
+    lines += [
+        f"\n- `{c.target}`, {r.check} ({r.severity}): {r.detail}" for c in cards for r in c.failed
+    ]
     lines += [f"\n- `{target}`: not checked: {why}" for target, why in errors.items()]
     return "\n".join(lines)
 
@@ -197,6 +201,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=1800.0,
         help="seconds for all of one target's rows (default 1800); the rows left are TIMEOUT",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["strict", "course"],
+        default="strict",
+        help="what fails a scorecard: strict, every finding (default); course, only WRONG "
+        "(a bug), CRASH and TIMEOUT, not PRECISION, CONVENTION or HARDENING",
     )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
@@ -270,6 +281,7 @@ def check_target(
                 step,
                 target_timeout=args.target_timeout,
             )
+            card.profile = args.profile
             if ours is not None and isinstance(worker, Worker):
                 bar.set_postfix_str("speed")
                 card.speed = speed(worker, ours, args.rounds)

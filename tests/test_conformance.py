@@ -13,7 +13,16 @@ import pytest
 
 from micrograd import Value
 from micrograd.nn import MLP
-from micrograd.testing.conformance import FAIL, NA, PASS, Checks, InProcess, Worker, run
+from micrograd.testing.conformance import (
+    FAIL,
+    NA,
+    PASS,
+    WRONG,
+    Checks,
+    InProcess,
+    Worker,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -285,3 +294,127 @@ def test_a_swapped_or_missing_reflected_operator_fails_the_row_naming_it(engine,
     assert row.status == FAIL
     assert row.detail.startswith(detail), row.detail
     assert "y.backward()" in row.example
+
+
+class LectureFaithful:
+    """An engine as the lecture writes it: no checks on data, a recursive topological sort,
+    the root's grad set to 1 and every other grad accumulated (never reset), tanh' as
+    1 - t**2, exp, relu' = 0 at 0, - and / from + * and **."""
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data, self.grad, self._prev, self._op = data, 0.0, set(_children), _op
+        self._backward = lambda: None
+
+    def __add__(self, other):
+        other = other if isinstance(other, LectureFaithful) else LectureFaithful(other)
+        out = LectureFaithful(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, LectureFaithful) else LectureFaithful(other)
+        out = LectureFaithful(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):
+        assert isinstance(other, int | float), "only int/float powers"
+        out = LectureFaithful(self.data**other, (self,), f"**{other}")
+
+        def _backward():
+            self.grad += other * self.data ** (other - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
+        out = LectureFaithful(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = LectureFaithful(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = LectureFaithful(0 if self.data < 0 else self.data, (self,), "ReLU")
+
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo, visited = [], set()
+
+        def build_topo(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
+                topo.append(v)
+
+        build_topo(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+
+def test_the_lecture_faithful_engine_has_no_course_failure_and_each_strict_one_is_named():
+    c = card(LectureFaithful)
+    strict = {r.check: r.severity for r in c.failed}
+    assert strict, "the lecture's engine has strict findings (depth, bad input, ...)"
+    assert WRONG not in strict.values(), strict
+    c.profile = "course"
+    assert c.failed == [], [(r.check, r.severity, r.detail) for r in c.failed]
+
+
+def test_a_bug_is_wrong_and_fails_the_course_profile_too():
+    c = card(WrongRelu)
+    c.profile = "course"
+    failed = {r.check: r.severity for r in c.failed}
+    assert failed["relu: values and derivatives"] == WRONG
+    assert failed["random programs vs oracle and finite differences"] == WRONG
+    assert "relu: derivative at its kinks (PyTorch's)" not in failed  # CONVENTION: strict only
