@@ -23,12 +23,17 @@ installed or no Value class is found in it.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import json
 import re
 import statistics
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +175,23 @@ def main(argv: list[str] | None = None) -> int:
         epilog=doc.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET", help="what to verify (see below)")
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="what to verify (see below)")
+    parser.add_argument(
+        "--batch",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR|CSV",
+        help="grade many engines: every subfolder of DIR is a path target, or every row of a "
+        "CSV file with a 'target' column; one row per engine in OUTDIR/grades.{md,csv,json}",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="targets checked at once in a batch, each in its own process (default 1)",
+    )
     parser.add_argument(
         "--out", type=Path, default=Path(".conformance"), help="OUTDIR (default .conformance)"
     )
@@ -212,6 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
+    try:
+        targets = [*args.targets, *(t for b in args.batch for t in batch_targets(b))]
+    except (OSError, ValueError) as e:
+        parser.error(str(e))
+    if not targets:
+        parser.error("name a TARGET or a --batch DIR|CSV")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     for name in ("timeout", "target_timeout", "depth_timeout"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
@@ -219,9 +248,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {MISSING}", file=sys.stderr)
         return 2
 
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.batch or args.jobs > 1:
+        return grade(targets, args)
+
     from tqdm import tqdm
 
-    args.out.mkdir(parents=True, exist_ok=True)
     ours = None
     if not args.no_speed:
         ours = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
@@ -229,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     errors: dict[str, str] = {}
     log: list[str] = []
     try:
-        for target in args.targets:
+        for target in targets:
             card = check_target(target, args, ours, log, errors, tqdm)
             if card is not None:
                 cards.append(card)
@@ -245,6 +277,119 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = any(c.failed for c in cards)
     return 1 if failed and not args.report_only else 0
+
+
+def batch_targets(source: Path) -> list[str]:
+    """The targets of a --batch: a folder's subfolders (sorted), or a CSV's 'target' column."""
+    if source.is_dir():
+        return [
+            str(p) for p in sorted(source.iterdir()) if p.is_dir() and not p.name.startswith(".")
+        ]
+    with source.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "target" not in rows[0]:
+        raise ValueError(f"{source}: a batch CSV needs a 'target' column, found {list(rows[0])}")
+    return [r["target"] for r in rows if r["target"].strip()]
+
+
+def grade(targets: list[str], args: argparse.Namespace) -> int:
+    """A batch: each target checked by a child ``python -m micrograd.conformance TARGET``
+    (``--jobs`` at a time, its own OUTDIR/cards/NAME), and one row per engine in
+    OUTDIR/grades.{md,csv,json}, rewritten as each one ends."""
+    passed_on = _child_options(args)
+    grades: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    def one(target: str) -> None:
+        out = args.out / "cards" / slug(target)
+        cmd = [sys.executable, "-m", "micrograd.conformance", target, "--out", str(out), *passed_on]
+        start = time.monotonic()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        card = out / f"{slug(target)}.json"
+        row = _grade_row(target, card, done, time.monotonic() - start)
+        with lock:
+            grades[target] = row
+            print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
+            _write_grades(args.out, [grades[t] for t in targets if t in grades])
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        list(pool.map(one, targets))
+    rows = [grades[t] for t in targets]
+    print(_grades_markdown(rows))
+    print(f"grades: {args.out}/grades.md (.csv, .json); scorecards: {args.out}/cards/")
+    if any(r["status"] == "not checked" for r in rows):
+        return 2
+    return 1 if any(r["fails"] for r in rows) and not args.report_only else 0
+
+
+def _child_options(args: argparse.Namespace) -> list[str]:
+    """The options each target's own run gets from the batch's."""
+    opts = [
+        *("--examples", str(args.examples), "--max-depth", str(args.max_depth)),
+        *("--depth-timeout", str(args.depth_timeout), "--rounds", str(args.rounds)),
+        *("--timeout", str(args.timeout), "--target-timeout", str(args.target_timeout)),
+        *("--profile", args.profile),
+    ]
+    return [*opts, "--no-speed"] if args.no_speed else opts
+
+
+SEVERITIES = ["WRONG", "PRECISION", "CONVENTION", "HARDENING", "CRASH", "TIMEOUT"]
+
+
+def _grade_row(
+    target: str, card: Path, done: subprocess.CompletedProcess[str], seconds: float
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"target": target, "seconds": round(seconds, 1)}
+    if not card.exists():
+        tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
+        row.update(status="not checked", fails=True, summary=f"not checked: {tail[:200]}")
+        row.update(dict.fromkeys(SEVERITIES, 0), score="", first_wrong="")
+        return row
+    data = json.loads(card.read_text())
+    rows = data["rows"]
+    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in SEVERITIES}
+    judged = [r for r in rows if r["status"] != "N/A"]
+    passed = sum(1 for r in judged if r["status"] == "PASS")
+    wrong = next((r for r in rows if r.get("severity") == "WRONG"), None)
+    row.update(counts)
+    row["score"] = f"{passed}/{len(judged)}"
+    row["first_wrong"] = f"{wrong['check']}: {wrong['detail'][:120]}" if wrong else ""
+    row["fails"] = done.returncode == 1
+    row["status"] = "checked"
+    found = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    row["summary"] = f"{row['score']} rows pass; {found}"
+    return row
+
+
+def _grades_markdown(rows: list[dict[str, Any]]) -> str:
+    head = ["target", "score", *SEVERITIES, "first WRONG finding"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for r in rows:
+        cells = [f"`{r['target']}`", r["score"] or r["status"], *(str(r[s]) for s in SEVERITIES)]
+        cells.append(
+            (r["first_wrong"] or ("" if r["status"] == "checked" else r["summary"])).replace(
+                "|", "\\|"
+            )
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _write_grades(out: Path, rows: list[dict[str, Any]]) -> None:
+    """grades.md, grades.csv and grades.json, each written whole."""
+    fields = ["target", "status", "score", *SEVERITIES, "first_wrong", "seconds"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fields, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    for name, text in (
+        ("grades.md", _grades_markdown(rows) + "\n"),
+        ("grades.csv", buf.getvalue()),
+        ("grades.json", json.dumps(rows, indent=2) + "\n"),
+    ):
+        partial = out / f".{name}.partial"
+        partial.write_text(text)
+        partial.replace(out / name)
 
 
 def check_target(

@@ -963,6 +963,8 @@ def run(
             # wrong number while the engine also crashed stays FAIL, the crash noted.
             said = {"Crash": CRASH, "Timeout": TIMEOUT, "time ran out": TIMEOUT}
             row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
+            if row.status != FAIL:
+                row.severity = row.status
             tail = incident.get("stderr", "").strip().splitlines()[-3:]
             note = incident["message"] if incident["message"] not in row.detail else ""
             note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)

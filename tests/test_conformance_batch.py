@@ -1,0 +1,37 @@
+"""A batch of engines graded at once: python -m micrograd.conformance --batch CSV -j 2 gives one
+row per engine (score, a count per severity, the first WRONG finding) as Markdown, CSV and JSON,
+and each engine's own scorecard. The engines are module paths: nothing to install."""
+
+import csv
+import json
+
+from micrograd import conformance
+from tests.test_conformance_hostile import ENGINE
+
+
+def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # module paths import from the current directory
+    (tmp_path / "right.py").write_text(ENGINE.replace("BUG", "pass"))
+    wrong = "return self._node(0.0, (self,), (1.0,))"  # relu' = 1 below 0
+    (tmp_path / "wrong.py").write_text(ENGINE.replace("BUG", wrong))
+    (tmp_path / "quits.py").write_text(ENGINE.replace("BUG", "exit(3)"))
+    (tmp_path / "class.csv").write_text("target\nright:Value\nwrong:Value\nquits:Value\n")
+    status = conformance.main(
+        ["--batch", "class.csv", "-j", "2", "--no-speed", "--examples", "5", "--max-depth", "500"]
+        + ["--timeout", "5", "--target-timeout", "60", "--profile", "course"]
+    )
+    assert status == 1  # wrong and quits fail the course profile
+    with (tmp_path / ".conformance/grades.csv").open() as f:
+        rows = {r["target"]: r for r in csv.DictReader(f)}
+    assert list(rows) == ["right:Value", "wrong:Value", "quits:Value"]  # the CSV's order
+    assert rows["right:Value"]["WRONG"] == "0"
+    assert rows["right:Value"]["CRASH"] == "0"
+    assert int(rows["wrong:Value"]["WRONG"]) >= 1
+    assert rows["wrong:Value"]["first_wrong"].startswith(
+        "random programs vs oracle and finite differences: d/dx0 = 1.0, the oracle says 0.0"
+    )
+    assert int(rows["quits:Value"]["CRASH"]) >= 1
+    grades = json.loads((tmp_path / ".conformance/grades.json").read_text())
+    assert [g["target"] for g in grades] == list(rows)
+    assert (tmp_path / ".conformance/cards/wrong_Value/wrong_Value.md").exists()
+    assert "| `wrong:Value` |" in (tmp_path / ".conformance/grades.md").read_text()
