@@ -16,10 +16,9 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     (tmp_path / "wrong.py").write_text(ENGINE.replace("BUG", wrong))
     (tmp_path / "quits.py").write_text(ENGINE.replace("BUG", "exit(3)"))
     (tmp_path / "class.csv").write_text("target\nright:Value\nwrong:Value\nquits:Value\n")
-    status = conformance.main(
-        ["--batch", "class.csv", "-j", "2", "--no-speed", "--examples", "5", "--max-depth", "500"]
-        + ["--timeout", "5", "--target-timeout", "60", "--profile", "course"]
-    )
+    batch = ["--batch", "class.csv", "-j", "2", "--no-speed", "--profile", "course"]
+    quick = ["--examples", "5", "--max-depth", "500", "--timeout", "5", "--target-timeout", "60"]
+    status = conformance.main([*batch, *quick])
     assert status == 1  # wrong and quits fail the course profile
     with (tmp_path / ".conformance/grades.csv").open() as f:
         rows = {r["target"]: r for r in csv.DictReader(f)}
