@@ -418,3 +418,16 @@ def test_a_bug_is_wrong_and_fails_the_course_profile_too():
     assert failed["relu: values and derivatives"] == WRONG
     assert failed["random programs vs oracle and finite differences"] == WRONG
     assert "relu: derivative at its kinks (PyTorch's)" not in failed  # CONVENTION: strict only
+
+
+def test_a_parameter_is_named_by_its_layer_neuron_and_weight_or_bias():
+    from micrograd.testing.twin import parameter_name
+
+    # MLP(3, [4, 4, 2]) in 0.1.0's order: 4 neurons of 3 weights and a bias, then 4 of 4, then 2
+    assert parameter_name(0) == "layer 0, neuron 0, weight 0"
+    assert parameter_name(3) == "layer 0, neuron 0, bias"
+    assert parameter_name(4) == "layer 0, neuron 1, weight 0"
+    assert parameter_name(16) == "layer 1, neuron 0, weight 0"
+    assert parameter_name(45) == "layer 2, neuron 1, bias"
+    with pytest.raises(IndexError):
+        parameter_name(46)

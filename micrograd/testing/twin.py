@@ -118,6 +118,19 @@ def _close(got: list[float], want: list[float]) -> int | None:
     return None
 
 
+def parameter_name(i: int, sizes: list[int] = SIZES) -> str:
+    """The ``i``-th of ``parameters()`` in 0.1.0's order (per layer, per neuron, its weights
+    then its bias): ``layer 0, neuron 1, weight 2`` or ``layer 2, neuron 0, bias``."""
+    k = i
+    for layer, (nin, nout) in enumerate(itertools.pairwise(sizes)):
+        if k < (nin + 1) * nout:
+            neuron, j = divmod(k, nin + 1)
+            what = f"weight {j}" if j < nin else "bias"
+            return f"layer {layer}, neuron {neuron}, {what}"
+        k -= (nin + 1) * nout
+    raise IndexError(f"parameter {i} of an MLP{sizes}")
+
+
 def compare(result: dict[str, Any]) -> Verdict:
     """PASS, FAIL or N/A for the engine's answers to ENGINE_CODE."""
     import warnings
@@ -144,7 +157,9 @@ def compare(result: dict[str, Any]) -> Verdict:
     if bad is not None:
         want = _flat(layers, grad=True)[bad]
         return Verdict(
-            "FAIL", f"d loss / d parameter {bad}: {result['grads'][bad]!r}, torch {want!r}"
+            "FAIL",
+            f"d loss / d parameter {bad} ({parameter_name(bad)}): {result['grads'][bad]!r}, "
+            f"torch {want!r}",
         )
     layers = _model(torch, init)
     for step, params in enumerate(result["trajectory"]):
@@ -159,7 +174,8 @@ def compare(result: dict[str, Any]) -> Verdict:
         if bad is not None:
             return Verdict(
                 "FAIL",
-                f"after SGD step {step + 1}: parameter {bad} is {params[bad]!r}, torch {_flat(layers)[bad]!r}",
+                f"after SGD step {step + 1}: parameter {bad} ({parameter_name(bad)}) is "
+                f"{params[bad]!r}, torch {_flat(layers)[bad]!r}",
             )
     return Verdict(
         "PASS",
@@ -167,4 +183,4 @@ def compare(result: dict[str, Any]) -> Verdict:
     )
 
 
-__all__ = ["ENGINE_CODE", "Verdict", "compare"]
+__all__ = ["ENGINE_CODE", "Verdict", "compare", "parameter_name"]
