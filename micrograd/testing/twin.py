@@ -31,6 +31,8 @@ CANDIDATES = [  # (hidden, output) activations
 RTOL = 1e-9
 
 ENGINE_CODE = f"""\
+import random
+
 random.seed(0)
 model = MLP({SIZES[0]}, {SIZES[1:]})
 params = model.parameters()
