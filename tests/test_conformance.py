@@ -431,3 +431,27 @@ def test_a_parameter_is_named_by_its_layer_neuron_and_weight_or_bias():
     assert parameter_name(45) == "layer 2, neuron 1, bias"
     with pytest.raises(IndexError):
         parameter_name(46)
+
+
+def test_an_engine_with_other_names_is_told_what_is_missing_and_what_it_has(tmp_path, monkeypatch):
+    from micrograd.testing import adapter
+
+    (tmp_path / "student_engine.py").write_text(
+        "class Tensor:\n"
+        "    def __init__(self, value):\n"
+        "        self.value, self.gradient = value, 0.0\n"
+        "    def __add__(self, o):\n"
+        "        return Tensor(self.value + o.value)\n"
+        "    def __mul__(self, o):\n"
+        "        return Tensor(self.value * o.value)\n"
+        "    def backprop(self):\n"
+        "        pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(LookupError) as e:
+        adapter.discover("student_engine")
+    assert str(e.value) == (
+        "no Value class (with backward, + and *) in student_engine (student_engine:Tensor: "
+        "Tensor has backprop(), not backward(); Tensor(1.5) has no .data: found .value; "
+        "Tensor(1.5) has no .grad: found .gradient)"
+    )

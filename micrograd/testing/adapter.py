@@ -76,6 +76,46 @@ def _is_value_class(obj: Any) -> bool:
         return False
 
 
+def _near_misses(mods: list[types.ModuleType]) -> list[str]:
+    """For each class with + and * that is not a Value class, what it lacks and what it has
+    instead, as a student can act on: "Tensor has backprop(), not backward()"."""
+    out = []
+    for m in mods:
+        for name, obj in vars(m).items():
+            if not (isinstance(obj, type) and getattr(obj, "__module__", None) == m.__name__):
+                continue
+            if not (hasattr(obj, "__add__") and hasattr(obj, "__mul__")):
+                continue
+            lacks = []
+            if not hasattr(obj, "backward"):
+                alts = [a for a in dir(obj) if "back" in a.lower() or "prop" in a.lower()]
+                lacks.append(
+                    f"{name} has {alts[0]}(), not backward()"
+                    if alts
+                    else f"{name} has no backward()"
+                )
+            try:
+                v = obj(1.5)
+            except Exception as e:
+                lacks.append(f"{name}(1.5) raises {type(e).__name__}: {e}")
+            else:
+                for attr, holds in (("data", 1.5), ("grad", 0)):
+                    if hasattr(v, attr):
+                        continue
+                    fields = vars(v) if hasattr(v, "__dict__") else {}
+                    near = [
+                        a
+                        for a, x in fields.items()
+                        if isinstance(x, int | float) and not isinstance(x, bool) and x == holds
+                    ]
+                    lacks.append(
+                        f"{name}(1.5) has no .{attr}" + (f": found .{near[0]}" if near else "")
+                    )
+            if lacks:
+                out.append(f"{m.__name__}:{name}: " + "; ".join(lacks))
+    return out
+
+
 IMPORT_ERRORS: list[str] = []  # modules that failed to import, for the discovery error
 
 
@@ -115,7 +155,7 @@ def discover(spec: str) -> Engine:
             if getattr(obj, "__module__", None) == m.__name__ and _is_value_class(obj)
         ]
         if not candidates:
-            why = "; ".join(IMPORT_ERRORS[:3])
+            why = "; ".join([*_near_misses(mods)[:2], *IMPORT_ERRORS[:3]])
             raise LookupError(
                 f"no Value class (with backward, + and *) in {spec}" + (f" ({why})" if why else "")
             )
