@@ -230,6 +230,14 @@ def main(argv: list[str] | None = None) -> int:
         help="what fails a scorecard: strict, every finding (default); course, only WRONG "
         "(a bug), CRASH and TIMEOUT, not PRECISION, CONVENTION or HARDENING",
     )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="an engine's own name for one the checks use, e.g. --map backward=backprop "
+        "--map data=value (repeat for each)",
+    )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
@@ -239,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
     if not targets:
         parser.error("name a TARGET or a --batch DIR|CSV")
+    bad = [m for m in args.map if not re.fullmatch(r"[A-Za-z_]\w*=[A-Za-z_]\w*", m)]
+    if bad:
+        parser.error(f"--map takes OURS=THEIRS (two names), got {bad[0]!r}")
+    args.maps = dict(m.split("=", 1) for m in args.map)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     for name in ("timeout", "target_timeout", "depth_timeout"):
@@ -330,6 +342,7 @@ def _child_options(args: argparse.Namespace) -> list[str]:
         *("--timeout", str(args.timeout), "--target-timeout", str(args.target_timeout)),
         *("--profile", args.profile),
     ]
+    opts += [f"--map={m}" for m in args.map]
     return [*opts, "--no-speed"] if args.no_speed else opts
 
 
@@ -405,7 +418,7 @@ def check_target(
     target's error)."""
     try:
         python, spec, paths = environment(target, args.out, log)
-        worker: Target = Worker(python, spec, paths, timeout=args.timeout)
+        worker: Target = Worker(python, spec, paths, timeout=args.timeout, maps=args.maps)
     except (ConformanceError, subprocess.CalledProcessError, OSError) as e:
         errors[target] = str(e)
         print(f"[{target}] not checked: {e}", file=sys.stderr)

@@ -19,6 +19,7 @@ from micrograd.testing.conformance import (
     PASS,
     WRONG,
     Checks,
+    ConformanceError,
     InProcess,
     Worker,
     run,
@@ -455,3 +456,47 @@ def test_an_engine_with_other_names_is_told_what_is_missing_and_what_it_has(tmp_
         "Tensor has backprop(), not backward(); Tensor(1.5) has no .data: found .value; "
         "Tensor(1.5) has no .grad: found .gradient)"
     )
+
+
+RENAMED = """
+class Tensor:
+    def __init__(self, value, parents=(), partials=()):
+        if not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+            raise TypeError("a finite number")
+        self.value, self.gradient, self.parents, self.partials = float(value), 0.0, parents, partials
+    def __add__(self, o):
+        o = o if isinstance(o, Tensor) else Tensor(o)
+        return Tensor(self.value + o.value, (self, o), (1.0, 1.0))
+    def __mul__(self, o):
+        o = o if isinstance(o, Tensor) else Tensor(o)
+        return Tensor(self.value * o.value, (self, o), (o.value, self.value))
+    def backprop(self):
+        order, seen = [], set()
+        def visit(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                for p in v.parents:
+                    visit(p)
+                order.append(v)
+        visit(self)
+        self.gradient = 1.0
+        for v in reversed(order):
+            for p, d in zip(v.parents, v.partials):
+                p.gradient += d * v.gradient
+"""
+
+
+def test_map_gives_an_engine_the_names_the_checks_use(tmp_path):
+    (tmp_path / "renamed.py").write_text(RENAMED)
+    maps = {"backward": "backprop", "data": "value", "grad": "gradient"}
+    worker = Worker(sys.executable, "renamed", [str(tmp_path)], maps=maps)
+    try:
+        assert worker.describe["value"] == "renamed:Tensor"
+        checks = Checks(worker)
+        assert checks.basics().status == PASS
+        checks.discover_ops()
+        assert checks.reuse_row().status == PASS  # a + a, a * a, a diamond: exact grads
+    finally:
+        worker.close()
+    with pytest.raises(ConformanceError, match=r"Tensor has backprop\(\), not backward\(\)"):
+        Worker(sys.executable, "renamed", [str(tmp_path)])  # without the names: told why

@@ -238,12 +238,54 @@ def handle(engine: Engine, request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": False, "error": "ValueError", "message": f"unknown command {cmd!r}"}
 
 
-def serve(spec: str, paths: list[str]) -> None:
-    """Answer requests on stdin until it closes (the worker's main loop)."""
-    sys.path[:0] = paths
+def apply_maps(cls: type, maps: dict[str, str]) -> None:
+    """Give ``cls`` the names the checks use, from its own (``--map backward=backprop``): a
+    method under our name, or for ``data`` and ``grad`` a property over its own attribute."""
+    for ours, theirs in maps.items():
+        if ours in ("data", "grad"):
+            setattr(cls, ours, _alias(theirs))
+        elif hasattr(cls, theirs):
+            setattr(cls, ours, getattr(cls, theirs))
+
+
+def _alias(name: str) -> property:
+    """A property reading and writing the attribute ``name``."""
+
+    def get(self: Any) -> Any:
+        return getattr(self, name)
+
+    def put(self: Any, x: Any) -> None:
+        setattr(self, name, x)
+
+    return property(get, put)
+
+
+def _mapped(spec: str, maps: dict[str, str]) -> None:
+    """Apply ``maps`` to the classes of ``spec`` that could be its Value class (+ and *)."""
+    module, _, attr = spec.partition(":")
+    mods = (
+        [importlib.import_module(module)]
+        if attr
+        else [m for top in spec.split(",") for m in _modules(top)]
+    )
+    for m in mods:
+        for name, obj in list(vars(m).items()):
+            if attr and name != attr:
+                continue
+            if isinstance(obj, type) and hasattr(obj, "__add__") and hasattr(obj, "__mul__"):
+                apply_maps(obj, maps)
+
+
+def serve(spec: str, args: list[str]) -> None:
+    """Answer requests on stdin until it closes (the worker's main loop). ``args``: paths to
+    put first on sys.path, and ``--map=OURS=THEIRS`` names (see apply_maps)."""
+    maps = dict(a[len("--map=") :].split("=", 1) for a in args if a.startswith("--map="))
+    sys.path[:0] = [a for a in args if not a.startswith("--map=")]
     out = sys.stdout
     sys.stdout = sys.stderr  # an engine that prints must not break the protocol
     try:
+        if maps:
+            _mapped(spec, maps)
         engine = discover(spec)
     except Exception as e:
         out.write(json.dumps({"ok": False, "error": type(e).__name__, "message": str(e)}) + "\n")

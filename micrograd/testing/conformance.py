@@ -190,9 +190,15 @@ class Worker(Target):
     ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again."""
 
     def __init__(
-        self, python: str, spec: str, paths: Sequence[str] = (), timeout: float = REQUEST_TIMEOUT
+        self,
+        python: str,
+        spec: str,
+        paths: Sequence[str] = (),
+        timeout: float = REQUEST_TIMEOUT,
+        maps: dict[str, str] | None = None,
     ) -> None:
-        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *paths]
+        names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
+        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
         self.process = runner.Worker(self.cmd, cwd=Path.home(), timeout=timeout, hello=True)
         hello = self.process.start()
         if not hello.get("ok"):
