@@ -245,33 +245,40 @@ def _apt_install(session: nox.Session, package: str) -> None:
     session.run("apt-get", "install", "-y", "-qq", package, external=True)
 
 
-def _valgrind(session: nox.Session, required: bool = False) -> None:
-    """valgrind's callgrind makes the exact counts that decide speed verdicts. Where it is
-    missing and this runs as root with apt-get, say so and install Debian's package; otherwise
-    verdicts fall back to timing (compare says so) and its tests skip, unless ``required``."""
-    if shutil.which("valgrind"):
+def _debian_tool(
+    session: nox.Session,
+    command: str,
+    package: str,
+    what: str,
+    without: str,
+    hint: str,
+    required: bool,
+) -> None:
+    """``command`` (``what``, from Debian's ``package``) on PATH: where it is missing and this
+    runs as root with apt-get (a container, CI), say so and install it; otherwise fail when
+    ``required``, else warn what happens ``without`` it."""
+    if shutil.which(command):
         return
-    hint = "install valgrind (Debian: apt-get install valgrind)"
     if _can_apt():
-        session.warn("valgrind is missing: installing Debian's valgrind package (apt-get)")
-        _apt_install(session, "valgrind")
-        return
-    if required:
-        session.error(f"valgrind is needed: {hint}")
-    session.warn(f"valgrind is missing: speed verdicts fall back to timing ({hint})")
+        session.warn(f"{what} is missing: installing Debian's {package} package (apt-get)")
+        _apt_install(session, package)
+    elif required:
+        session.error(f"{what} is needed: {hint}")
+    else:
+        session.warn(f"{what} is missing: {without} ({hint})")
+
+
+def _valgrind(session: nox.Session, required: bool = False) -> None:
+    """valgrind's callgrind makes the exact counts that decide speed verdicts; without it
+    verdicts fall back to timing (compare says so) and its tests skip, unless ``required``."""
+    hint = "install valgrind (Debian: apt-get install valgrind)"
+    without = "speed verdicts fall back to timing"
+    _debian_tool(session, "valgrind", "valgrind", "valgrind", without, hint, required)
 
 
 def _graphviz(session: nox.Session, required: bool = False) -> None:
-    """Graphviz's `dot` renders the drawings. Where it is missing and this runs as root with
-    apt-get (a container, CI), say so and install Debian's package; otherwise the drawing tests
-    skip, counted in the summary, unless ``required``."""
-    if shutil.which("dot"):
-        return
+    """Graphviz's `dot` renders the drawings; without it the drawing tests skip, counted in
+    the summary, unless ``required``."""
     hint = "install Graphviz (Debian: apt-get install graphviz; macOS: brew install graphviz)"
-    if _can_apt():
-        session.warn("Graphviz's `dot` is missing: installing Debian's graphviz package (apt-get)")
-        _apt_install(session, "graphviz")
-    elif required:
-        session.error(f"Graphviz's `dot` is needed: {hint}")
-    else:
-        session.warn(f"Graphviz's `dot` is missing: the drawing tests will skip ({hint})")
+    without = "the drawing tests will skip"
+    _debian_tool(session, "dot", "graphviz", "Graphviz's `dot`", without, hint, required)

@@ -66,8 +66,7 @@ TARGETS = {"floor": 1.6, "memory": 160.0}  # moons step / floor at most; bytes p
 # Versions: a tree to import from, or a virtualenv.
 
 
-def say(message: str) -> None:
-    runner.say(message)
+say = runner.say
 
 
 def tree(version: str) -> Path:

@@ -26,6 +26,7 @@ what is left is address-dependent work (sets of Values hash by id).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -99,6 +100,7 @@ else:
 """
 
 
+@functools.cache
 def valgrind() -> str | None:
     """valgrind's version (``valgrind-3.19.0``), or None where it is not installed."""
     if not shutil.which("valgrind"):
@@ -149,6 +151,7 @@ def key(tree: Path, names: Iterable[str], python: str) -> str:
     return h.hexdigest()[:32]
 
 
+@functools.cache
 def python_version(python: str) -> str:
     done = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True)
     return done.stdout.decode().strip()

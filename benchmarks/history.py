@@ -198,20 +198,21 @@ def bisect(good: str, bad: str, workload: str, measure: str, threshold: float) -
         runner.say(f"{good}..{bad}: no commits between them")
         return 1
     names = [workload]
+    seen: dict[int, int] = {}  # index in found -> its count, each counted once
 
-    def value(i: int) -> float:
-        c = found[i]
-        got = counts.count(runner.export(ROOT, c["hash"], TREES), names, cache=CACHE)
-        x = float(got[workload][measure])
-        change = x / base - 1 if i else 0.0
-        runner.say(f"  {c['short']} {c['subject'][:60]}: {x:,.0f} ({change:+.2%} from {good})")
-        return x
+    def value(i: int) -> int:
+        if i not in seen:
+            c = found[i]
+            got = counts.count(runner.export(ROOT, c["hash"], TREES), names, cache=CACHE)
+            seen[i] = x = got[workload][measure]
+            change = x / seen[0] - 1 if i else 0.0
+            runner.say(f"  {c['short']} {c['subject'][:60]}: {x:,.0f} ({change:+.2%} from {good})")
+        return seen[i]
 
     runner.say(
         f"bisect: {len(found) - 1} commits after {good}; about "
         f"{math.ceil(math.log2(len(found) - 1 or 1)) + 2} counts of {workload!r}"
     )
-    base = 0.0
     base = value(0)
     lo, hi = 0, len(found) - 1
     if abs(value(hi) / base - 1) <= threshold:
@@ -223,12 +224,7 @@ def bisect(good: str, bad: str, workload: str, measure: str, threshold: float) -
             hi = mid
         else:
             lo = mid
-    before, after = (
-        counts.count(runner.export(ROOT, found[i]["hash"], TREES), names, cache=CACHE)[workload][
-            measure
-        ]
-        for i in (lo, hi)
-    )
+    before, after = value(lo), value(hi)
     c = found[hi]
     print(
         f"first commit past {threshold:.1%} on {workload!r} ({counts.MEASURES[measure]}): "

@@ -548,30 +548,31 @@ class Checks:
         name = "a number on the left: 2 + x, 2 - x, 2 * x, 2 / x, 2 ** x, sum()"
         have = {op.name for op in self.ops}
         x = 0.75
-        # (op the expression needs, code, value, dy/dx). + - * and sum are exact in float64;
-        # / and ** are within RELATIVE of the correctly rounded number: a correct engine may
-        # round differently (2 * x**-1 for 2 / x: a few ulps), a wrong one is off by O(1).
+        # (op the expression needs, expression, value, dy/dx). + - * and sum are exact in
+        # float64; / and ** are within REFLECTED_RTOL of the correctly rounded number: a
+        # correct engine may round differently (2 * x**-1 for 2 / x: a few ulps), a wrong one
+        # is off by O(1).
         cases = [
-            ("add", "y = 2.0 + x", 2.0 + x, 1.0),
-            ("sub", "y = 2.0 - x", 2.0 - x, -1.0),
-            ("mul", "y = 2.0 * x", 2.0 * x, 2.0),
-            ("div", "y = 2.0 / x", 2.0 / x, -2.0 / x / x),
-            ("powv", "y = 2.0 ** x", 2.0**x, math.log(2.0) * 2.0**x),
-            ("add", "y = sum([x, x, x])", 3 * x, 3.0),
+            ("add", "2.0 + x", 2.0 + x, 1.0),
+            ("sub", "2.0 - x", 2.0 - x, -1.0),
+            ("mul", "2.0 * x", 2.0 * x, 2.0),
+            ("div", "2.0 / x", 2.0 / x, -2.0 / x / x),
+            ("powv", "2.0 ** x", 2.0**x, math.log(2.0) * 2.0**x),
+            ("add", "sum([x, x, x])", 3 * x, 3.0),
         ]
         run, absent = [], []
-        for op, code, value, slope in cases:
+        for op, expr, value, slope in cases:
             if op not in have:
-                absent.append(code.split(" = ")[1])
+                absent.append(expr)
                 continue
-            script = f"x = Value({x!r})\n{code}\ny.backward()"
-            run.append(code.split(" = ")[1])
+            script = f"x = Value({x!r})\ny = {expr}\ny.backward()"
+            run.append(expr)
             answer = self.exec(script, ["x", "y"])
             if not answer["ok"]:
                 return Row(
                     name,
                     FAIL,
-                    f"{code[4:]} raises {answer['error']}: {answer['message']}",
+                    f"{expr} raises {answer['error']}: {answer['message']}",
                     self.show(script),
                 )
             (_, grad), (data, _) = answer["nodes"]["x"], answer["nodes"]["y"]
@@ -583,8 +584,7 @@ class Checks:
                 return Row(
                     name,
                     FAIL,
-                    f"{code[4:]} at x = {x}: value {data!r}, d/dx {grad!r}; exact {value!r}, "
-                    f"{slope!r}",
+                    f"{expr} at x = {x}: value {data!r}, d/dx {grad!r}; exact {value!r}, {slope!r}",
                     self.show(script),
                 )
         if not run:
