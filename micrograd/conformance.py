@@ -23,17 +23,12 @@ installed or no Value class is found in it.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import io
 import json
 import re
 import statistics
 import subprocess
 import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +37,7 @@ from .extras import missing
 
 try:  # --help works without the conformance extra; a run says what to install
     from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
+    from .testing.conformance.batch import batch_targets, grade, slug
 except ImportError as e:
     MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
 else:
@@ -51,10 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # The shared workloads: the adapter loads this file by its path inside each target's virtualenv.
 WORKLOADS = Path(workloads.__file__)
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-def slug(target: str) -> str:
-    return re.sub(r"[^\w.=-]+", "_", target).strip("_")[:80]
 
 
 def environment(target: str, outdir: Path, log: list[str]) -> tuple[str, str, list[str]]:
@@ -241,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
+    if MISSING is not None:
+        print(f"error: {MISSING}", file=sys.stderr)
+        return 2
     try:
         targets = [*args.targets, *(t for b in args.batch for t in batch_targets(b))]
     except (OSError, ValueError) as e:
@@ -256,13 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("timeout", "target_timeout", "depth_timeout"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
-    if MISSING is not None:
-        print(f"error: {MISSING}", file=sys.stderr)
-        return 2
 
     args.out.mkdir(parents=True, exist_ok=True)
     if args.batch or args.jobs > 1:
-        return grade(targets, args)
+        return grade(targets, args.out, _child_options(args), args.jobs, args.report_only)
 
     from tqdm import tqdm
 
@@ -291,49 +283,6 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed and not args.report_only else 0
 
 
-def batch_targets(source: Path) -> list[str]:
-    """The targets of a --batch: a folder's subfolders (sorted), or a CSV's 'target' column."""
-    if source.is_dir():
-        return [
-            str(p) for p in sorted(source.iterdir()) if p.is_dir() and not p.name.startswith(".")
-        ]
-    with source.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    if rows and "target" not in rows[0]:
-        raise ValueError(f"{source}: a batch CSV needs a 'target' column, found {list(rows[0])}")
-    return [r["target"] for r in rows if r["target"].strip()]
-
-
-def grade(targets: list[str], args: argparse.Namespace) -> int:
-    """A batch: each target checked by a child ``python -m micrograd.conformance TARGET``
-    (``--jobs`` at a time, its own OUTDIR/cards/NAME), and one row per engine in
-    OUTDIR/grades.{md,csv,json}, rewritten as each one ends."""
-    passed_on = _child_options(args)
-    grades: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
-
-    def one(target: str) -> None:
-        out = args.out / "cards" / slug(target)
-        cmd = [sys.executable, "-m", "micrograd.conformance", target, "--out", str(out), *passed_on]
-        start = time.monotonic()
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        card = out / f"{slug(target)}.json"
-        row = _grade_row(target, card, done, time.monotonic() - start)
-        with lock:
-            grades[target] = row
-            print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
-            _write_grades(args.out, [grades[t] for t in targets if t in grades])
-
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        list(pool.map(one, targets))
-    rows = [grades[t] for t in targets]
-    print(_grades_markdown(rows))
-    print(f"grades: {args.out}/grades.md (.csv, .json); scorecards: {args.out}/cards/")
-    if any(r["status"] == "not checked" for r in rows):
-        return 2
-    return 1 if any(r["fails"] for r in rows) and not args.report_only else 0
-
-
 def _child_options(args: argparse.Namespace) -> list[str]:
     """The options each target's own run gets from the batch's."""
     opts = [
@@ -344,65 +293,6 @@ def _child_options(args: argparse.Namespace) -> list[str]:
     ]
     opts += [f"--map={m}" for m in args.map]
     return [*opts, "--no-speed"] if args.no_speed else opts
-
-
-SEVERITIES = ["WRONG", "PRECISION", "CONVENTION", "HARDENING", "CRASH", "TIMEOUT"]
-
-
-def _grade_row(
-    target: str, card: Path, done: subprocess.CompletedProcess[str], seconds: float
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"target": target, "seconds": round(seconds, 1)}
-    if not card.exists():
-        tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
-        row.update(status="not checked", fails=True, summary=f"not checked: {tail[:200]}")
-        row.update(dict.fromkeys(SEVERITIES, 0), score="", first_wrong="")
-        return row
-    data = json.loads(card.read_text())
-    rows = data["rows"]
-    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in SEVERITIES}
-    judged = [r for r in rows if r["status"] != "N/A"]
-    passed = sum(1 for r in judged if r["status"] == "PASS")
-    wrong = next((r for r in rows if r.get("severity") == "WRONG"), None)
-    row.update(counts)
-    row["score"] = f"{passed}/{len(judged)}"
-    row["first_wrong"] = f"{wrong['check']}: {wrong['detail'][:120]}" if wrong else ""
-    row["fails"] = done.returncode == 1
-    row["status"] = "checked"
-    found = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
-    row["summary"] = f"{row['score']} rows pass; {found}"
-    return row
-
-
-def _grades_markdown(rows: list[dict[str, Any]]) -> str:
-    head = ["target", "score", *SEVERITIES, "first WRONG finding"]
-    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    for r in rows:
-        cells = [f"`{r['target']}`", r["score"] or r["status"], *(str(r[s]) for s in SEVERITIES)]
-        cells.append(
-            (r["first_wrong"] or ("" if r["status"] == "checked" else r["summary"])).replace(
-                "|", "\\|"
-            )
-        )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _write_grades(out: Path, rows: list[dict[str, Any]]) -> None:
-    """grades.md, grades.csv and grades.json, each written whole."""
-    fields = ["target", "status", "score", *SEVERITIES, "first_wrong", "seconds"]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fields, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    for name, text in (
-        ("grades.md", _grades_markdown(rows) + "\n"),
-        ("grades.csv", buf.getvalue()),
-        ("grades.json", json.dumps(rows, indent=2) + "\n"),
-    ):
-        partial = out / f".{name}.partial"
-        partial.write_text(text)
-        partial.replace(out / name)
 
 
 def check_target(

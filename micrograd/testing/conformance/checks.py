@@ -1,35 +1,23 @@
-"""Conformance: our checks, driven through the adapter over any engine with the micrograd API.
-
-Each property becomes one row of a scorecard: PASS, FAIL (with the shortest counterexample, as
-runnable Python for that engine) or N/A (the engine lacks the op or the part). The checks are
-the package's own: random programs against the oracle and finite differences (check_program),
-each op against op_exact within op_tolerance, accumulation within node_error_bounds, the MLP
-against a PyTorch twin. ``python -m micrograd.conformance --help`` runs it on installed targets.
-"""
+"""The conformance checks: each property of the micrograd API, as one row against one target."""
 
 from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import mpmath
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .. import runner
-from ..ops import OPS, VARIADIC, Op
-from . import adapter
-from .floats import LEAST_SUBNORMAL, MAX
-from .gradcheck import GradcheckError, check_program
-from .oracle import (
+from ...ops import OPS, VARIADIC, Op
+from ..floats import LEAST_SUBNORMAL, MAX
+from ..gradcheck import GradcheckError, check_program
+from ..oracle import (
     EPS,
     ORACLE_DPS,
     beyond_float64,
@@ -38,189 +26,24 @@ from .oracle import (
     op_exact,
     op_tolerance,
 )
-from .programs import Program, op_params, points, programs, spell
+from ..programs import Program, op_params, points, programs, spell
+from .report import (
+    CONVENTION,
+    FAIL,
+    HARDENING,
+    LOOSE_ATOL,
+    LOOSE_RTOL,
+    NA,
+    PASS,
+    PRECISION,
+    RANK,
+    WRONG,
+    Row,
+)
+from .transport import Target
 
-PASS, FAIL, NA = "PASS", "FAIL", "N/A"
-# The engine's process crashed (or exited) or did not answer in time during the row: the row
-# says so, with the tail of the engine's stderr, and the run goes on with a fresh process.
-CRASH, TIMEOUT = "CRASH", "TIMEOUT"
-FAILING = (FAIL, CRASH, TIMEOUT)
-TARGET_TIMEOUT = 1800.0  # seconds for all of one target's rows; later rows are TIMEOUT at once
-
-# What a failing row means (its severity). WRONG: a value or gradient off by far more than
-# rounding, a bug. PRECISION: an op's result outside our 8-ulp model but within LOOSE_RTOL of
-# the exact one (relative to its size and condition scale): a correct formula that rounds
-# worse, as the lecture's tanh' = 1 - t**2 does where t is near 1. CONVENTION: the derivative
-# at a kink differs from PyTorch's (another valid subgradient). HARDENING: our strictness
-# (refusing bad input, depth, a repeated backward without zero_grad, an error on overflow).
-# x ** n raising at x = 0, where its derivative is a limit (x ** 0), is CONVENTION too; an op
-# raising (never a wrong number) at an extreme input (|x| >= 400, or below 1e-300) HARDENING.
-# CRASH / TIMEOUT: the engine's process died or did not answer.
-WRONG, PRECISION, CONVENTION, HARDENING = "WRONG", "PRECISION", "CONVENTION", "HARDENING"
-# 1e-9 is 5e5 times the 8-ulp model (1.8e-15): every rounding difference between correct
-# formulas of an op lies below it, and every bug of the corpus above it.
-LOOSE_RTOL = 1e-9
-# And 1e-15 absolute: what a cancellation such as 1 - t**2 leaves (a few ulps of 1) where the
-# exact result is smaller still (tanh'(20) = 1.7e-17 computed as 0.0).
-LOOSE_ATOL = 1e-15
-# Rows whose failure is not a wrong number, by the start of their name.
-SEVERITY_BY_ROW = {
-    "accumulation: k backward() calls": HARDENING,
-    "depth:": HARDENING,
-    "bad input:": HARDENING,
-}
-_RANK = {WRONG: 0, HARDENING: 1, PRECISION: 2, CONVENTION: 3}  # the worse finding first
-# What fails a scorecard, per profile: strict (every finding) or course (bugs and crashes).
-PROFILES = {
-    "strict": (WRONG, PRECISION, CONVENTION, HARDENING, CRASH, TIMEOUT),
-    "course": (WRONG, CRASH, TIMEOUT),
-}
-ADAPTER_SOURCE = Path(adapter.__file__).read_text()
 # The reflected row's / and **: far above any rounding (8 ulps is 1.8e-15), far below a bug.
 REFLECTED_RTOL = 1e-12
-REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
-
-
-class ConformanceError(RuntimeError):
-    """The target could not be installed, started or found."""
-
-
-@dataclass
-class Row:
-    """One property of the scorecard."""
-
-    check: str
-    status: str
-    detail: str = ""
-    example: str = ""  # the counterexample as runnable Python for that engine
-    severity: str = ""  # of a failing row: WRONG, PRECISION, CONVENTION, HARDENING, CRASH...
-
-    @property
-    def shown(self) -> str:
-        """The status, with the severity of a FAIL: ``FAIL (HARDENING)``."""
-        return f"{self.status} ({self.severity})" if self.status == FAIL else self.status
-
-
-@dataclass
-class Scorecard:
-    """Every row for one target, the engine found, and the speed ratios against ours."""
-
-    target: str
-    engine: dict[str, Any]
-    rows: list[Row] = field(default_factory=list)
-    speed: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    profile: str = "strict"  # what fails the card: see PROFILES
-
-    @property
-    def failed(self) -> list[Row]:
-        """The rows that fail this card under its profile."""
-        counted = PROFILES[self.profile]
-        return [r for r in self.rows if r.status in FAILING and r.severity in counted]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, default=str)
-
-    def to_markdown(self) -> str:
-        lines = [f"### `{self.target}`", ""]
-        lines.append(f"Engine: `{self.engine.get('value')}`, MLP: `{self.engine.get('mlp')}`.")
-        lines += ["", "| property | result | detail |", "|---|---|---|"]
-        for r in self.rows:
-            detail = r.detail.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {r.check} | {r.shown} | {detail} |")
-        if self.speed:
-            lines += ["", "| workload | this engine / ours (CPU time) |", "|---|---|"]
-            lines += [f"| {w} | {v} |" for w, v in self.speed.items()]
-        for r in self.failed:
-            if r.example:
-                lines += ["", f"{r.check}:", "", "```python", r.example, "```"]
-        return "\n".join(lines)
-
-    def to_text(self) -> str:
-        width = max(len(r.check) for r in self.rows) if self.rows else 10
-        out = [f"{self.target}  ({self.engine.get('value')})"]
-        for r in self.rows:
-            detail = r.detail if len(r.detail) < 110 else r.detail[:107] + "..."
-            out.append(f"  {r.check:<{width}}  {r.shown:<17}  {detail}")
-        for w, v in self.speed.items():
-            out.append(f"  speed: {w:<{width - 7}}  {v}")
-        return "\n".join(out)
-
-
-# ------------------------------------------------------------------------------ targets
-
-
-class Target:
-    """How the checks reach an engine: ``request`` answers the adapter's protocol."""
-
-    describe: dict[str, Any]
-
-    def request(self, req: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Answer ``req`` where a crash, a hang or a deep recursion cannot harm the run."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Stop the worker, if any."""
-
-
-class InProcess(Target):
-    """An engine in this process, e.g. a Value class defined in a test."""
-
-    def __init__(self, value: type, mlp: type | None = None, dot: Any = None) -> None:
-        where = f"{value.__module__}:{value.__qualname__}"
-        mlp_where = f"{mlp.__module__}:{mlp.__qualname__}" if mlp else ""
-        self.engine = adapter.Engine(value, where, dot, mlp, mlp_where)
-        self.describe = self.engine.describe()
-
-    def request(self, req: dict[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = json.loads(json.dumps(adapter.handle(self.engine, req)))
-        return answer  # as through the pipe
-
-    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        return self.request(req)  # in-process: a RecursionError is caught like any error
-
-
-class Worker(Target):
-    """The adapter in its own process (micrograd.runner.Worker), started from its source with
-    ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
-    request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
-    ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again."""
-
-    def __init__(
-        self,
-        python: str,
-        spec: str,
-        paths: Sequence[str] = (),
-        timeout: float = REQUEST_TIMEOUT,
-        maps: dict[str, str] | None = None,
-    ) -> None:
-        names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
-        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
-        self.process = runner.Worker(self.cmd, cwd=Path.home(), timeout=timeout, hello=True)
-        hello = self.process.start()
-        if not hello.get("ok"):
-            self.close()
-            detail = hello.get("stderr") if hello.get("error") == "Crash" else ""
-            raise ConformanceError(
-                f"{spec}: {hello.get('error')}: {hello.get('message')}"
-                + (f"\n{detail}" if detail else "")
-            )
-        self.describe = hello
-
-    def request(self, req: dict[str, Any]) -> dict[str, Any]:
-        return self.process.ask(req)
-
-    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        return runner.once(self.cmd, req, timeout, cwd=Path.home(), hello=True)
-
-    def close(self) -> None:
-        self.process.close()
-
-
-# ------------------------------------------------------------------------------- checks
 
 
 def _program_code(
@@ -505,12 +328,12 @@ class Checks:
                 wrong = self.op_verdict(op, xs, params)
                 if wrong:
                     findings.append(failed(list(xs), params, wrong))
-                    findings.sort(key=lambda r: _RANK[r.severity])  # stable: the first found
+                    findings.sort(key=lambda r: RANK[r.severity])  # stable: the first found
         if not findings:
             return Row(name, PASS)
         worst = findings[0]
         others = {f.severity: f for f in reversed(findings[1:]) if f.severity != worst.severity}
-        for f in sorted(others.values(), key=lambda r: _RANK[r.severity]):
+        for f in sorted(others.values(), key=lambda r: RANK[r.severity]):
             worst.detail += f"; also {f.severity}: {f.detail}"
         return worst
 
@@ -817,7 +640,7 @@ class Checks:
     def nn_rows(self) -> list[Row]:
         """MLP(3, [4, 4, 2]) against a PyTorch twin with the engine's weights copied (see
         twin; left out when ``twin`` is off), and Module.zero_grad()."""
-        from . import twin
+        from .. import twin
 
         name, zero_name = "nn: MLP vs PyTorch (copied weights)", "nn: Module.zero_grad() resets"
         names = [name, zero_name] if self.twin else [zero_name]
@@ -868,16 +691,6 @@ class Checks:
 def _loud(message: str) -> bool:
     """Whether an op row's finding is an error or a nan/inf result (not a finite number)."""
     return " raises " in message or bool(re.search(r" (-?inf|nan), exact ", message))
-
-
-def severity(row: Row) -> str:
-    """A failing row's severity, when the row did not set it: CRASH / TIMEOUT as its status,
-    CONVENTION at a kink, HARDENING for our strictness (SEVERITY_BY_ROW), else WRONG."""
-    if row.status in (CRASH, TIMEOUT):
-        return row.status
-    if "derivative at its kinks" in row.check:
-        return CONVENTION
-    return next((v for k, v in SEVERITY_BY_ROW.items() if row.check.startswith(k)), WRONG)
 
 
 def _guarded(check: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -972,65 +785,3 @@ def _outside(op: Op, params: tuple[float, ...]) -> Iterator[list[float]]:
             xs = [0.7] * len(domains)
             xs[i] = x
             yield xs
-
-
-def run(
-    target: Target,
-    label: str,
-    examples: int = 100,
-    max_depth: int = 1_000_000,
-    depth_timeout: float = 120.0,
-    progress: Callable[[str], None] | None = None,
-    twin: bool = True,
-    target_timeout: float = TARGET_TIMEOUT,
-) -> Scorecard:
-    """Every check on ``target``; ``progress(row name)`` after each row. ``twin`` (needs
-    torch==2.13.0) compares the engine's MLP with a PyTorch twin. A row during which the
-    engine crashed or did not answer is CRASH or TIMEOUT; after ``target_timeout`` seconds no
-    request reaches the engine, and the rows left are TIMEOUT."""
-    start = time.monotonic()
-    checks = Checks(target, examples, max_depth, depth_timeout, twin)
-    checks.deadline = start + target_timeout
-    card = Scorecard(label, target.describe)
-    for row in checks.rows():
-        incident, checks.incident = checks.incident, None
-        if incident is not None and row.status == FAIL:
-            # CRASH or TIMEOUT when that is what the row reports; a row that failed on a
-            # wrong number while the engine also crashed stays FAIL, the crash noted.
-            said = {"Crash": CRASH, "Timeout": TIMEOUT, "time ran out": TIMEOUT}
-            row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
-            if row.status != FAIL:
-                row.severity = row.status
-            tail = incident.get("stderr", "").strip().splitlines()[-3:]
-            note = incident["message"] if incident["message"] not in row.detail else ""
-            note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)
-            if note:
-                row.detail += f" ({note})"
-        if row.status in FAILING and not row.severity:
-            row.severity = severity(row)
-        card.rows.append(row)
-        if progress:
-            progress(row.check)
-    card.seconds = time.monotonic() - start
-    return card
-
-
-__all__ = [
-    "CONVENTION",
-    "CRASH",
-    "FAIL",
-    "HARDENING",
-    "NA",
-    "PASS",
-    "PRECISION",
-    "PROFILES",
-    "TIMEOUT",
-    "WRONG",
-    "ConformanceError",
-    "InProcess",
-    "Row",
-    "Scorecard",
-    "Target",
-    "Worker",
-    "run",
-]

@@ -1,0 +1,138 @@
+"""Grading many engines: one child run per target, ``jobs`` at a time, one row per engine.
+
+A child process per target (``python -m micrograd.conformance TARGET``) keeps one engine's
+crash, hang or memory from touching the others; its scorecard lands in OUT/cards/NAME/, and
+OUT/grades.{md,csv,json} are rewritten whole as each target ends, so an interrupted batch keeps
+every grade it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+
+def slug(target: str) -> str:
+    """The file name of a target's scorecard (and of its virtualenv)."""
+    return re.sub(r"[^\w.=-]+", "_", target).strip("_")[:80]
+
+
+def batch_targets(source: Path) -> list[str]:
+    """The targets of a --batch: a folder's subfolders (sorted), or a CSV's 'target' column."""
+    if source.is_dir():
+        return [
+            str(p) for p in sorted(source.iterdir()) if p.is_dir() and not p.name.startswith(".")
+        ]
+    with source.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "target" not in rows[0]:
+        raise ValueError(f"{source}: a batch CSV needs a 'target' column, found {list(rows[0])}")
+    return [r["target"] for r in rows if r["target"].strip()]
+
+
+def grade(
+    targets: list[str], out: Path, options: list[str], jobs: int = 1, report_only: bool = False
+) -> int:
+    """A batch: each target checked by a child ``python -m micrograd.conformance TARGET
+    *options`` (``jobs`` at a time, its own OUT/cards/NAME), and one row per engine in
+    OUT/grades.{md,csv,json}, rewritten as each one ends. Exit status as the CLI's: 2 when a
+    target could not be checked, 1 when a card fails (unless ``report_only``), else 0."""
+    grades: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    def one(target: str) -> None:
+        card_dir = out / "cards" / slug(target)
+        cmd = [
+            sys.executable,
+            "-m",
+            "micrograd.conformance",
+            target,
+            "--out",
+            str(card_dir),
+            *options,
+        ]
+        start = time.monotonic()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        card = card_dir / f"{slug(target)}.json"
+        row = _grade_row(target, card, done, time.monotonic() - start)
+        with lock:
+            grades[target] = row
+            print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
+            _write_grades(out, [grades[t] for t in targets if t in grades])
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, targets))
+    rows = [grades[t] for t in targets]
+    print(_grades_markdown(rows))
+    print(f"grades: {out}/grades.md (.csv, .json); scorecards: {out}/cards/")
+    if any(r["status"] == "not checked" for r in rows):
+        return 2
+    return 1 if any(r["fails"] for r in rows) and not report_only else 0
+
+
+SEVERITIES = ["WRONG", "PRECISION", "CONVENTION", "HARDENING", "CRASH", "TIMEOUT"]
+
+
+def _grade_row(
+    target: str, card: Path, done: subprocess.CompletedProcess[str], seconds: float
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"target": target, "seconds": round(seconds, 1)}
+    if not card.exists():
+        tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
+        row.update(status="not checked", fails=True, summary=f"not checked: {tail[:200]}")
+        row.update(dict.fromkeys(SEVERITIES, 0), score="", first_wrong="")
+        return row
+    data = json.loads(card.read_text())
+    rows = data["rows"]
+    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in SEVERITIES}
+    judged = [r for r in rows if r["status"] != "N/A"]
+    passed = sum(1 for r in judged if r["status"] == "PASS")
+    wrong = next((r for r in rows if r.get("severity") == "WRONG"), None)
+    row.update(counts)
+    row["score"] = f"{passed}/{len(judged)}"
+    row["first_wrong"] = f"{wrong['check']}: {wrong['detail'][:120]}" if wrong else ""
+    row["fails"] = done.returncode == 1
+    row["status"] = "checked"
+    found = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    row["summary"] = f"{row['score']} rows pass; {found}"
+    return row
+
+
+def _grades_markdown(rows: list[dict[str, Any]]) -> str:
+    head = ["target", "score", *SEVERITIES, "first WRONG finding"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for r in rows:
+        cells = [f"`{r['target']}`", r["score"] or r["status"], *(str(r[s]) for s in SEVERITIES)]
+        cells.append(
+            (r["first_wrong"] or ("" if r["status"] == "checked" else r["summary"])).replace(
+                "|", "\\|"
+            )
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _write_grades(out: Path, rows: list[dict[str, Any]]) -> None:
+    """grades.md, grades.csv and grades.json, each written whole."""
+    fields = ["target", "status", "score", *SEVERITIES, "first_wrong", "seconds"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fields, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    for name, text in (
+        ("grades.md", _grades_markdown(rows) + "\n"),
+        ("grades.csv", buf.getvalue()),
+        ("grades.json", json.dumps(rows, indent=2) + "\n"),
+    ):
+        partial = out / f".{name}.partial"
+        partial.write_text(text)
+        partial.replace(out / name)

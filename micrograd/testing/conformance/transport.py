@@ -1,0 +1,88 @@
+"""How the checks reach an engine: in this process, or through the adapter in a worker process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ... import runner
+from .. import adapter
+
+ADAPTER_SOURCE = Path(adapter.__file__).read_text()
+REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
+
+
+class ConformanceError(RuntimeError):
+    """The target could not be installed, started or found."""
+
+
+class Target:
+    """How the checks reach an engine: ``request`` answers the adapter's protocol."""
+
+    describe: dict[str, Any]
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Answer ``req`` where a crash, a hang or a deep recursion cannot harm the run."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the worker, if any."""
+
+
+class InProcess(Target):
+    """An engine in this process, e.g. a Value class defined in a test."""
+
+    def __init__(self, value: type, mlp: type | None = None, dot: Any = None) -> None:
+        where = f"{value.__module__}:{value.__qualname__}"
+        mlp_where = f"{mlp.__module__}:{mlp.__qualname__}" if mlp else ""
+        self.engine = adapter.Engine(value, where, dot, mlp, mlp_where)
+        self.describe = self.engine.describe()
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = json.loads(json.dumps(adapter.handle(self.engine, req)))
+        return answer  # as through the pipe
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return self.request(req)  # in-process: a RecursionError is caught like any error
+
+
+class Worker(Target):
+    """The adapter in its own process (micrograd.runner.Worker), started from its source with
+    ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
+    request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
+    ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again."""
+
+    def __init__(
+        self,
+        python: str,
+        spec: str,
+        paths: Sequence[str] = (),
+        timeout: float = REQUEST_TIMEOUT,
+        maps: dict[str, str] | None = None,
+    ) -> None:
+        names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
+        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
+        self.process = runner.Worker(self.cmd, cwd=Path.home(), timeout=timeout, hello=True)
+        hello = self.process.start()
+        if not hello.get("ok"):
+            self.close()
+            detail = hello.get("stderr") if hello.get("error") == "Crash" else ""
+            raise ConformanceError(
+                f"{spec}: {hello.get('error')}: {hello.get('message')}"
+                + (f"\n{detail}" if detail else "")
+            )
+        self.describe = hello
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        return self.process.ask(req)
+
+    def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return runner.once(self.cmd, req, timeout, cwd=Path.home(), hello=True)
+
+    def close(self) -> None:
+        self.process.close()
