@@ -6,6 +6,8 @@ iterative backward), each bug a single textual change to it, written from what s
 wrong when they type the lecture. They run in this process (InProcess), row by row.
 """
 
+import re
+
 import pytest
 
 from micrograd.testing.conformance import (
@@ -315,3 +317,34 @@ def test_each_typical_bug_fails_its_row_with_its_severity(bug):
     r = row(engine(TEMPLATE.replace(old, new)), which)
     assert r.status == FAIL, (bug, r)
     assert r.severity == want, (bug, r.severity, r.detail)
+
+
+def test_a_second_failure_of_a_row_is_listed_with_its_own_counterexample():
+    # The lecture's tanh twice over: its exp formula (an error above x = 355) and 1 - t**2.
+    lecture = TEMPLATE.replace(*BUGS["tanh' = 1 - t**2 (the lecture's)"][:2]).replace(
+        *BUGS["tanh overflows (the lecture's formula: raises above x = 355)"][:2]
+    )
+    # Three distinct findings: the error at 400, d/dx0 by 1 - t**2 near t = 1, and the value
+    # by exp(2x) - 1 near 0 (a cancellation): the worst (HARDENING) first.
+    r = row(engine(lecture), ("op", "tanh"))
+    assert [f.severity for f in r.findings] == [HARDENING, PRECISION, PRECISION], r
+    assert [" raises " in r.detail, "d/dx0" in r.also[0].detail, "value" in r.also[1].detail] == [
+        True,
+        True,
+        True,
+    ], r
+    # Both partials of mul wrong, each in its own way: the second is not hidden by the first.
+    both = TEMPLATE.replace(
+        "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+        "            self.grad += out.grad\n            other.grad += other.data * out.grad",
+    )
+    value = engine(both)
+    r = row(value, ("op", "mul"))
+    assert len(r.findings) >= 2, r
+    assert {"d/dx0", "d/dx1"} <= set(re.findall(r"d/dx\d", " ".join(f.detail for f in r.findings)))
+    for f in r.findings:  # each counterexample runs as printed and reproduces its finding
+        assert f.example.count("v0 = x0 * x1") == 1, f.example
+        ns: dict = {"Value": value}
+        exec(f.example.replace("from builtins import Value", ""), ns)  # InProcess: exec()ed
+        want = {"x0": ns["x1"].data, "x1": ns["x0"].data}
+        assert any(ns[x].grad != g for x, g in want.items()), f.example

@@ -69,8 +69,8 @@ def run(
             note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)
             if note:
                 row.detail += f" ({note})"
-        if row.status in FAILING and not row.severity:
-            row.severity = severity(row)
+        for finding in row.findings:
+            finding.severity = finding.severity or severity(row)
         card.rows.append(row)
         if progress:
             progress(row.check)

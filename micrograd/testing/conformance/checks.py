@@ -42,6 +42,7 @@ from .report import (
 )
 from .transport import Target
 
+MOST_FINDINGS = 3  # distinct failures listed per row (each search for one more costs a row's run)
 # The reflected row's / and **: far above any rounding (8 ulps is 1.8e-15), far below a bug.
 REFLECTED_RTOL = 1e-12
 
@@ -112,13 +113,12 @@ class Checks:
         strategy: st.SearchStrategy[Any],
         check: Callable[[Any], None],
         examples: int | None = None,
-    ) -> tuple[Any, str] | None:
-        """Run ``check`` on drawn examples; return the shrunk failing one and its message.
+    ) -> list[tuple[Any, str]]:
+        """Run ``check`` on drawn examples; return each distinct failure Hypothesis found
+        (several come as an ExceptionGroup), shrunk, with its message: [] when none fails.
 
         Never raises for the engine: an error ``check`` raises other than GradcheckError (an
-        answer of the wrong shape, say) is a failure like any other, and when Hypothesis finds
-        several distinct failures (an ExceptionGroup) the first is returned and the message
-        counts the others."""
+        answer of the wrong shape, say) is a failure like any other."""
         last: list[tuple[Any, str]] = []
         check = _guarded(check)
         # NOTE: run's source is the seed of its derandomized examples (Hypothesis digests
@@ -136,17 +136,51 @@ class Checks:
         try:
             run()
         except GradcheckError:
-            return last[-1]
+            return [last[-1]]
         except Exception as e:
             group = getattr(e, "exceptions", None)  # ExceptionGroup (exceptiongroup on 3.10)
             if not group or not all(isinstance(x, GradcheckError) for x in group):
                 raise
-            messages = [str(x) for x in group]
-            example = next((ex for ex, m in reversed(last) if m == messages[0]), last[-1][0])
-            others = f" (and {len(messages) - 1} more distinct failures)"
-            head, _, rest = messages[0].partition("\n")
-            return example, head + others + (f"\n{rest}" if rest else "")
-        return None
+            # Hypothesis replays each shrunk failure last: its example is the last with its message.
+            return [
+                (next((ex for ex, m in reversed(last) if m == message), last[-1][0]), message)
+                for message in dict.fromkeys(str(x) for x in group)
+            ]
+        return []
+
+    def failures(
+        self,
+        strategy: st.SearchStrategy[Any],
+        check: Callable[[Any], None],
+        kind: Callable[[Any, str], frozenset[str]],
+        examples: int | None = None,
+    ) -> list[tuple[Any, str]]:
+        """Every distinct failure of ``check`` (at most MOST_FINDINGS), each shrunk.
+
+        ``kind(example, message)`` names what a failure involves (the ops of a program, the
+        outputs an op gets wrong). After each search, the next one passes every failure whose
+        kind is within or around one already found (_known), so it finds another bug or none:
+        a second bug of a row is never hidden behind its first. A row that passes costs one
+        search."""
+        found: list[tuple[Any, str]] = []
+        kinds: list[frozenset[str]] = []
+
+        def unseen(example: Any) -> None:
+            try:
+                check(example)
+            except GradcheckError as e:
+                if not _known(kind(example, str(e)), kinds):
+                    raise
+
+        while len(found) < MOST_FINDINGS:
+            more = self.minimal(strategy, unseen, examples)
+            new = [(ex, m) for ex, m in more if not _known(kind(ex, m), kinds)]
+            if not new:
+                break
+            for ex, m in new[: MOST_FINDINGS - len(found)]:
+                kinds.append(kind(ex, m))
+                found.append((ex, m))
+        return found
 
     # -- discovery
 
@@ -234,11 +268,10 @@ class Checks:
         def check(program: Program) -> None:
             check_program(program, self.engine_gradients, self.engine_forward, self.show_program)
 
-        found = self.minimal(programs(ops=self.ops, max_instrs=6), check)
-        if found is None:
+        found = self.failures(programs(ops=self.ops, max_instrs=6), check, _ops_of)
+        if not found:
             return Row(name, PASS, f"{self.examples} programs")
-        program, message = found
-        return Row(name, FAIL, message.split("\n")[0], self.show_program(program))
+        return _listed([Row(name, FAIL, m.split("\n")[0], self.show_program(p)) for p, m in found])
 
     # -- per op
 
@@ -272,14 +305,15 @@ class Checks:
                 return f"{call} raises {answer['error']}: {answer['message']} (exact value {mpmath.nstr(value, 17)})"
             got = [answer["nodes"]["v0"][0], *(answer["nodes"][f"x{i}"][1] for i in range(len(xs)))]
             wants = [value, *partials]
+            wrong = []  # every output it gets wrong, so that a second is never hidden
             for k, (g, w, s) in enumerate(zip(got, wants, scales, strict=True)):
                 what = "value" if k == 0 else f"d/dx{k - 1}"
                 tol = op_tolerance(w, s, xs)
                 if loose:
                     tol += LOOSE_RTOL * (abs(w) + s) + LOOSE_ATOL
                 if not _finite(g) or not abs(g - w) <= tol:
-                    return f"{call}: {what} {g!r}, exact {mpmath.nstr(w, 20)}"
-        return None
+                    wrong.append(f"{what} {g!r}, exact {mpmath.nstr(w, 20)}")
+        return f"{call}: {'; '.join(wrong)}" if wrong else None
 
     def op_row(self, op: Op) -> Row:
         """Values and derivatives over the domain (|x| <= 50), then at its edges and extremes."""
@@ -312,30 +346,33 @@ class Checks:
                 row.detail += " (at 0 the derivative is a limit the formula does not take)"
             return row
 
-        findings = []
-        found = self.minimal(_inputs(op), check, examples=max(20, self.examples // 2))
-        if found is not None:
-            (xs, params), message = found
-            findings.append(failed(xs, params, message))
-        # The edges are checked even after a finding that is not WRONG: a formula that rounds
-        # worse can also overflow at 400, which the first finding would hide.
+        findings = [
+            failed(xs, params, message)
+            for (xs, params), message in self.failures(
+                _inputs(op), check, _output_of, examples=max(20, self.examples // 2)
+            )
+        ]
+        # Then the edges and extremes, whatever the drawn inputs found: a formula that rounds
+        # worse, or is wrong, can also overflow at 400, which the first finding would hide.
+        seen: dict[str, list[frozenset[str]]] = {}  # the kinds found, by severity
+        for f in findings:
+            seen.setdefault(f.severity, []).append(_output_of(None, f.detail))
         for xs, params in _edges(op):
-            if findings and findings[0].severity == WRONG:
+            if len(findings) >= MOST_FINDINGS:
                 break
             if all(
                 x in d for x, d in zip(xs, _domains(op, params, len(xs)), strict=True)
             ) and not any(x in op.kinks for x in xs):
                 wrong = self.op_verdict(op, xs, params)
                 if wrong:
-                    findings.append(failed(list(xs), params, wrong))
-                    findings.sort(key=lambda r: RANK[r.severity])  # stable: the first found
+                    finding = failed(list(xs), params, wrong)
+                    kinds = seen.setdefault(finding.severity, [])
+                    if not _known(_output_of(None, wrong), kinds):
+                        kinds.append(_output_of(None, wrong))
+                        findings.append(finding)
         if not findings:
             return Row(name, PASS)
-        worst = findings[0]
-        others = {f.severity: f for f in reversed(findings[1:]) if f.severity != worst.severity}
-        for f in sorted(others.values(), key=lambda r: RANK[r.severity]):
-            worst.detail += f"; also {f.severity}: {f.detail}"
-        return worst
+        return _listed(findings)
 
     def kink_row(self, op: Op) -> Row:
         """At each kink the derivative the registry declares (PyTorch's convention)."""
@@ -465,15 +502,20 @@ class Checks:
                         f"after {k} backward() calls {n}.grad = {gk!r}; {k} x {g1!r} expected"
                     )
 
-        found = self.minimal(
+        found = self.failures(
             st.tuples(programs(ops=self.ops, max_instrs=6), st.integers(2, 3)),
             check,
+            lambda case, message: _ops_of(case[0], message),
             examples=max(20, self.examples // 2),
         )
-        if found is None:
+        if not found:
             return Row(name, PASS)
-        (program, k), message = found
-        return Row(name, FAIL, message, self.show(_program_code(program, backward=k)))
+        return _listed(
+            [
+                Row(name, FAIL, message, self.show(_program_code(program, backward=k)))
+                for (program, k), message in found
+            ]
+        )
 
     # -- second order
 
@@ -686,6 +728,38 @@ class Checks:
         yield self.domain_row()
         yield self.overflow_row()
         yield from self.nn_rows()
+
+
+def _ops_of(program: Program, message: str) -> frozenset[str]:
+    """What a failing program involves: its ops, and "number on the left" when one is."""
+    left = any(ins.args and not isinstance(ins.args[0], str) for ins in program.instrs)
+    return frozenset(
+        {ins.op for ins in program.instrs} | ({"number on the left"} if left else set())
+    )
+
+
+def _output_of(case: Any, message: str) -> frozenset[str]:
+    """What an op row's finding is about: the outputs it gets wrong (value, d/dx1), or an error."""
+    if " raises " in message:
+        return frozenset({"raises"})
+    return frozenset(re.findall(r"(?:: |; )(value|d/dx\d+) ", message)) or frozenset({message})
+
+
+def _known(kind: frozenset[str], kinds: list[frozenset[str]]) -> bool:
+    """Whether a failure of ``kind`` is one already found: within one (a program with the
+    ops of a known failure and more) or around one (an op's d/dx0 alone, after d/dx0 and
+    d/dx1 were found wrong together)."""
+    return any(k <= kind or kind <= k for k in kinds)
+
+
+def _listed(findings: list[Row]) -> Row:
+    """One row for a check's findings: the worst first (WRONG, HARDENING, PRECISION,
+    CONVENTION; the first found among equals), the others listed under it."""
+    ordered = sorted(findings, key=lambda r: RANK.get(r.severity, 0))
+    row, row.also = ordered[0], ordered[1:]
+    if row.also:
+        row.detail += f" (+{len(row.also)} more distinct: see below)"
+    return row
 
 
 def _loud(message: str) -> bool:

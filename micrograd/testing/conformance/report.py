@@ -52,6 +52,12 @@ class Row:
     detail: str = ""
     example: str = ""  # the counterexample as runnable Python for that engine
     severity: str = ""  # of a failing row: WRONG, PRECISION, CONVENTION, HARDENING, CRASH...
+    also: list[Row] = field(default_factory=list)  # the row's other distinct failures
+
+    @property
+    def findings(self) -> list[Row]:
+        """This row's failure and each other distinct one, each with its own counterexample."""
+        return [self, *self.also] if self.status in FAILING else []
 
     @property
     def shown(self) -> str:
@@ -90,8 +96,10 @@ class Scorecard:
             lines += ["", "| workload | this engine / ours (CPU time) |", "|---|---|"]
             lines += [f"| {w} | {v} |" for w, v in self.speed.items()]
         for r in self.failed:
-            if r.example:
-                lines += ["", f"{r.check}:", "", "```python", r.example, "```"]
+            for f in r.findings:
+                if f.example:
+                    lines += ["", f"{r.check} ({f.severity}): {f.detail}", ""]
+                    lines += ["```python", f.example, "```"]
         return "\n".join(lines)
 
     def to_text(self) -> str:
@@ -100,6 +108,9 @@ class Scorecard:
         for r in self.rows:
             detail = r.detail if len(r.detail) < 110 else r.detail[:107] + "..."
             out.append(f"  {r.check:<{width}}  {r.shown:<17}  {detail}")
+            for f in r.also:
+                also = f.detail if len(f.detail) < 100 else f.detail[:97] + "..."
+                out.append(f"  {'':<{width}}  {'also ' + f.severity:<17}  {also}")
         for w, v in self.speed.items():
             out.append(f"  speed: {w:<{width - 7}}  {v}")
         return "\n".join(out)
