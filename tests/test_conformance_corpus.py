@@ -283,8 +283,8 @@ def engine(source: str) -> type:
     return namespace["Value"]
 
 
-def row(value: type, which) -> object:
-    checks = Checks(InProcess(value), examples=12)
+def row(value: type, which, examples: int = 12) -> object:
+    checks = Checks(InProcess(value), examples=examples)
     checks.discover_ops()
     ops = {op.name: op for op in checks.ops}
     kind, op = (which, None) if isinstance(which, str) else which
@@ -348,3 +348,12 @@ def test_a_second_failure_of_a_row_is_listed_with_its_own_counterexample():
         exec(f.example.replace("from builtins import Value", ""), ns)  # InProcess: exec()ed
         want = {"x0": ns["x1"].data, "x1": ns["x0"].data}
         assert any(ns[x].grad != g for x, g in want.items()), f.example
+
+
+@pytest.mark.parametrize("bug", ["rsub swapped", "rtruediv swapped", "no radd", "no rmul"])
+def test_random_programs_put_numbers_on_the_left_and_sum_values(bug):
+    # A number on either side of an operator and sum() of Values, as students write them:
+    # the reflected methods are exercised inside programs too, not only by their own row.
+    old, new, _, _ = BUGS[bug]
+    r = row(engine(TEMPLATE.replace(old, new)), "programs", examples=100)  # the CLI's default
+    assert (r.status, r.severity) == (FAIL, WRONG), (bug, r)

@@ -22,6 +22,8 @@ from ..ops import OPS, VARIADIC, Domain, Op
 
 BOUND = 1e3  # drawn programs keep every value and local partial within +-BOUND ...
 MARGIN = 0.05  # ... and every op input this far from its domain's edges and its kinks
+# Binary operators: a plain number may stand on either side (Program.lines(numbers=True)).
+INFIX = ("{} + {}", "{} - {}", "{} * {}", "{} / {}", "{} ** {}")
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,23 @@ class Program:
             env[f"v{j}"] = call(OPS[ins.op], args, ins.params)
         return [env[f"x{i}"] for i in range(len(self.leaves))], env[f"v{len(self.instrs) - 1}"]
 
-    def lines(self) -> list[str]:
-        """One line of Value-API Python per leaf and per instruction (no import, no backward)."""
+    def lines(self, numbers: bool = False) -> list[str]:
+        """One line of Value-API Python per leaf and per instruction (no import, no backward).
+
+        Every constant is written ``Value(c)``; with ``numbers``, as a student writes it: a
+        plain number on either side of an operator (``2.0 - x0``, ``x1 / 3.0``: the
+        engine's reflected methods), and every other sum of two nodes as ``sum([a, b])``
+        (0 + a + b: the same number, through ``__radd__``)."""
         lines = [f"x{i} = Value({x!r})" for i, x in enumerate(self.leaves)]
         for j, ins in enumerate(self.instrs):
-            args = [a if isinstance(a, str) else f"Value({a!r})" for a in ins.args]
-            lines.append(f"v{j} = {spell(OPS[ins.op], args, ins.params)}")
+            op = OPS[ins.op]
+            named = [isinstance(a, str) for a in ins.args]
+            bare = numbers and op.syntax in INFIX and any(named)
+            args = [a if isinstance(a, str) else _constant(a, bare) for a in ins.args]
+            if numbers and op.name == "add" and all(named) and j % 2:
+                lines.append(f"v{j} = sum([{', '.join(args)}])")
+            else:
+                lines.append(f"v{j} = {spell(op, args, ins.params)}")
         return lines
 
     def __str__(self) -> str:
@@ -144,6 +157,14 @@ class Program:
                 f"v{len(self.instrs) - 1}.backward()",
             ]
         )
+
+
+def _constant(c: float, bare: bool) -> str:
+    """A constant as Python: ``Value(c)``, or the plain number (negative ones in parentheses,
+    as ``-2.0 ** x`` is ``-(2.0 ** x)``)."""
+    if not bare:
+        return f"Value({c!r})"
+    return f"({c!r})" if math.copysign(1.0, c) < 0 else repr(c)
 
 
 def _order(name: str) -> tuple[int, int]:

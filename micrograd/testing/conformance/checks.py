@@ -53,7 +53,8 @@ def _program_code(
     if leaves is not None:
         program = Program(tuple(leaves), program.instrs)
     out = f"v{len(program.instrs) - 1}"
-    return "\n".join([*program.lines(), *[f"{out}.backward()"] * backward])
+    # Numbers as a student writes them: on either side of an operator, and sum() of Values.
+    return "\n".join([*program.lines(numbers=True), *[f"{out}.backward()"] * backward])
 
 
 def _finite(x: Any) -> bool:
