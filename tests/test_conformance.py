@@ -500,3 +500,21 @@ def test_map_gives_an_engine_the_names_the_checks_use(tmp_path):
         worker.close()
     with pytest.raises(ConformanceError, match=r"Tensor has backprop\(\), not backward\(\)"):
         Worker(sys.executable, "renamed", [str(tmp_path)])  # without the names: told why
+
+
+class ListOutput(MLP):
+    """A one-output MLP that returns a list of one Value (0.1.0's Layer returns the Value)."""
+
+    def __call__(self, x):
+        out = super().__call__(x)
+        return out if isinstance(out, list) else [out]
+
+
+def test_a_one_output_mlp_must_return_its_value_not_a_list():
+    rows = {r.check: r for r in card(Value, MLP).rows}
+    assert rows["nn: MLP(3, [4, 1]) returns one Value, not a list"].status == PASS
+    r = {r.check: r for r in card(Value, ListOutput).rows}[
+        "nn: MLP(3, [4, 1]) returns one Value, not a list"
+    ]
+    assert (r.status, r.severity) == (FAIL, WRONG), r
+    assert "returns a list of 1" in r.detail

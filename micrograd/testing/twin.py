@@ -2,19 +2,26 @@
 
 The twin is built from what the user declares, ``MLP(3, [4, 4, 2])``, as micrograd 0.1.0's API
 defines it: layers of neurons, ``parameters()`` listing each layer's neurons in turn, each
-neuron's weights then its bias. The activations are found by probing: the engine's outputs at
-the initial weights are compared with the twin under each candidate (0.1.0's ReLU hidden layers
-and linear output, the lecture's tanh everywhere, ...); the one that matches is then checked on
-the gradients and on three SGD steps, which probing did not look at.
+neuron's weights then its bias. The engine's parameters are set to WEIGHTS (fixed numbers
+under which every layer's pre-activations take both signs), so each candidate pair of
+activations (0.1.0's ReLU hidden layers and linear output, the lecture's tanh everywhere, ...)
+gives outputs at least 0.6 apart from every other's: the engine's outputs name its activations
+for certain. The output layer must not be a ReLU (0.1.0's last layer is linear: a ReLU there
+clips every negative prediction to 0). The match is then checked on the gradients and on three
+SGD steps. Outputs that match no twin are tried with each neuron's bias first, to name an order
+of ``parameters()`` that is not 0.1.0's. ``MLP(3, [4, 1])`` must return a Value, not a list.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 SIZES = [3, 4, 4, 2]
+N_PARAMS = sum((a + 1) * b for a, b in itertools.pairwise(SIZES))
+WEIGHTS = [round(math.sin(2.3 * k + 0.4), 2) for k in range(N_PARAMS)]
 X = [[0.5, -1.0, 2.0], [-0.3, 0.8, 0.1], [1.5, 0.2, -0.7]]
 LR, STEPS = 0.05, 3
 CANDIDATES = [  # (hidden, output) activations
@@ -36,7 +43,12 @@ import random
 random.seed(0)
 model = MLP({SIZES[0]}, {SIZES[1:]})
 params = model.parameters()
+if len(params) == {N_PARAMS}:
+    for p, w in zip(params, {WEIGHTS}):
+        p.data = w
 X = {X}
+one = MLP({SIZES[0]}, [4, 1])([Value(a) for a in X[0]])
+single = "list of %d" % len(one) if isinstance(one, (list, tuple)) else type(one).__name__
 
 def forward():
     outs, loss = [], Value(0.0)
@@ -68,7 +80,9 @@ zeroed = None
 if hasattr(model, "zero_grad"):
     model.zero_grad()
     zeroed = [float(p.grad) for p in params]
-result = dict(init=init, outs=outs, grads=grads, trajectory=trajectory, zeroed=zeroed)
+result = dict(
+    init=init, outs=outs, grads=grads, trajectory=trajectory, zeroed=zeroed, single=single
+)
 """
 
 
@@ -78,13 +92,15 @@ class Verdict:
     detail: str
 
 
-def _model(torch: Any, flat: list[float]) -> list[tuple[Any, Any]]:
+def _model(torch: Any, flat: list[float], bias_first: bool = False) -> list[tuple[Any, Any]]:
+    """The twin's layers from ``flat`` in 0.1.0's order (or with each neuron's bias first)."""
     layers, k = [], 0
     for nin, nout in itertools.pairwise(SIZES):
         w, b = [], []
         for _ in range(nout):
-            w.append(flat[k : k + nin])
-            b.append(flat[k + nin])
+            neuron = flat[k : k + nin + 1]
+            w.append(neuron[1:] if bias_first else neuron[:nin])
+            b.append(neuron[0] if bias_first else neuron[nin])
             k += nin + 1
         layers.append(
             (
@@ -140,20 +156,44 @@ def compare(result: dict[str, Any]) -> Verdict:
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")  # not needed here
     import torch
 
-    n = sum((a + 1) * b for a, b in itertools.pairwise(SIZES))
     init = result["init"]
-    if len(init) != n:
-        return Verdict("N/A", f"parameters() has {len(init)} values; MLP{SIZES} declares {n}")
-    flat_outs = [o for row in result["outs"] for o in row]
-    for acts in CANDIDATES:
-        layers = _model(torch, init)
-        out = _forward(torch, layers, acts)
-        if _close(flat_outs, out.flatten().tolist()) is None and len(flat_outs) == out.numel():
-            break
-    else:
+    if len(init) != N_PARAMS:
         return Verdict(
-            "N/A", f"outputs match no twin ({', '.join('/'.join(c) for c in CANDIDATES)})"
+            "FAIL",
+            f"parameters() has {len(init)} values; MLP{SIZES} declares {N_PARAMS} "
+            "(per layer, per neuron: its weights, then its bias)",
         )
+    flat_outs = [o for row in result["outs"] for o in row]
+
+    def matching(bias_first: bool) -> tuple[str, str] | None:
+        for acts in CANDIDATES:
+            out = _forward(torch, _model(torch, init, bias_first), acts)
+            if len(flat_outs) == out.numel() and _close(flat_outs, out.flatten().tolist()) is None:
+                return acts
+        return None
+
+    acts = matching(False)
+    if acts is None:
+        if matching(True) is not None:
+            return Verdict(
+                "FAIL",
+                "parameters() lists each neuron's bias before its weights; 0.1.0's order is "
+                "per layer, per neuron, its weights then its bias",
+            )
+        return Verdict(  # beyond what the checks know how to judge: not called wrong
+            "N/A",
+            "the outputs at the set weights match no twin (activations tried: "
+            f"{', '.join('/'.join(c) for c in CANDIDATES)}; parameters() in 0.1.0's order or "
+            f"bias first): first outputs {flat_outs[:2]!r}",
+        )
+    if acts[1] == "relu":
+        return Verdict(
+            "FAIL",
+            "the output layer applies a ReLU: 0.1.0's last layer is linear (nonlin=False), "
+            "so a negative prediction is not clipped to 0",
+        )
+    layers = _model(torch, init)
+    out = _forward(torch, layers, acts)
     (out**2).sum().backward()
     bad = _close(result["grads"], _flat(layers, grad=True))
     if bad is not None:
@@ -185,4 +225,4 @@ def compare(result: dict[str, Any]) -> Verdict:
     )
 
 
-__all__ = ["ENGINE_CODE", "Verdict", "compare", "parameter_name"]
+__all__ = ["ENGINE_CODE", "N_PARAMS", "WEIGHTS", "Verdict", "compare", "parameter_name"]

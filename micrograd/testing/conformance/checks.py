@@ -272,7 +272,12 @@ class Checks:
         found = self.failures(programs(ops=self.ops, max_instrs=6), check, _ops_of)
         if not found:
             return Row(name, PASS, f"{self.examples} programs")
-        return _listed([Row(name, FAIL, m.split("\n")[0], self.show_program(p)) for p, m in found])
+        return _listed(
+            [
+                Row(name, FAIL, m.split("\n")[0], self.show_program(p) + _prints(p, m))
+                for p, m in found
+            ]
+        )
 
     # -- per op
 
@@ -329,7 +334,8 @@ class Checks:
 
         def failed(xs: list[float], params: tuple[float, ...], message: str) -> Row:
             close = self.op_verdict(op, xs, params, loose=True) is None
-            row = Row(name, FAIL, message, self.show(self.op_case(op, xs, params)[0]))
+            code = self.op_case(op, xs, params)[0] + _exact_prints(op, xs, params)
+            row = Row(name, FAIL, message, self.show(code))
             row.severity = PRECISION if close else WRONG
             if close:
                 row.detail += f" (within {LOOSE_RTOL:g} relative or {LOOSE_ATOL:g}: PRECISION)"
@@ -513,7 +519,12 @@ class Checks:
             return Row(name, PASS)
         return _listed(
             [
-                Row(name, FAIL, message, self.show(_program_code(program, backward=k)))
+                Row(
+                    name,
+                    FAIL,
+                    message,
+                    self.show(_program_code(program, backward=k)) + _prints(program, message),
+                )
                 for (program, k), message in found
             ]
         )
@@ -686,7 +697,8 @@ class Checks:
         from .. import twin
 
         name, zero_name = "nn: MLP vs PyTorch (copied weights)", "nn: Module.zero_grad() resets"
-        names = [name, zero_name] if self.twin else [zero_name]
+        one = "nn: MLP(3, [4, 1]) returns one Value, not a list"
+        names = [name, one, zero_name] if self.twin else [one, zero_name]
         if not self.target.describe.get("mlp"):
             return [Row(n, NA, "no MLP") for n in names]
         code = self.show(twin.ENGINE_CODE)
@@ -700,6 +712,13 @@ class Checks:
             rows.append(
                 Row(name, verdict.status, verdict.detail, code if verdict.status == FAIL else "")
             )
+        single = answer["result"]["single"]
+        if single.startswith("list"):
+            why = f"returns a {single}: 0.1.0's Layer returns out[0] when it has one neuron"
+            script = "out = MLP(3, [4, 1])([Value(0.5), Value(-1.0), Value(2.0)])\nprint(out)"
+            rows.append(Row(one, FAIL, why, self.show(script)))
+        else:
+            rows.append(Row(one, PASS, f"a {single}"))
         zero = answer["result"].get("zeroed")
         if zero is None:
             rows.append(Row(zero_name, NA, "no zero_grad()"))
@@ -729,6 +748,33 @@ class Checks:
         yield self.domain_row()
         yield self.overflow_row()
         yield from self.nn_rows()
+
+
+def _prints(program: Program, message: str) -> str:
+    """Lines that print what a program's check looked at, and what it found."""
+    out = f"v{len(program.instrs) - 1}"
+    leaves = [f"x{i}" for i in range(len(program.leaves))]
+    said = message.split("\n")[0].replace('"', "'")
+    return "\n" + "\n".join(
+        [
+            f'print("{out}.data =", {out}.data)',
+            *(f'print("{x}.grad =", {x}.grad)' for x in leaves),
+            f'print("the check: {said}")',
+        ]
+    )
+
+
+def _exact_prints(op: Op, xs: Sequence[float], params: tuple[float, ...]) -> str:
+    """Lines that print the engine's value and gradients at an op's case beside the exact ones."""
+    exact = _exact(op.name, tuple(xs), params)
+    if exact is None:
+        return ""
+    with mpmath.workdps(ORACLE_DPS):
+        value, partials, _ = exact
+        wants = [mpmath.nstr(w, 17) for w in (value, *partials)]
+    lines = [f'print("v0.data =", v0.data, "exact {wants[0]}")']
+    lines += [f'print("x{i}.grad =", x{i}.grad, "exact {w}")' for i, w in enumerate(wants[1:])]
+    return "\n" + "\n".join(lines)
 
 
 def _ops_of(program: Program, message: str) -> frozenset[str]:
