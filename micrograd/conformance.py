@@ -36,8 +36,9 @@ from . import runner, workloads
 from .extras import missing
 
 try:  # --help works without the conformance extra; a run says what to install
-    from .testing.conformance import ConformanceError, Scorecard, Target, Worker, run
+    from .testing.conformance import ConformanceError, Scorecard, Worker, run
     from .testing.conformance.batch import batch_targets, grade, slug
+    from .testing.conformance.report import merged
 except ImportError as e:
     MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
 else:
@@ -230,6 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         help="an engine's own name for one the checks use, e.g. --map backward=backprop "
         "--map data=value (repeat for each)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the checks N times, each in a fresh process with its own hash seed (0, 1, "
+        "...), and report each row as its worst run; a row that differs between runs says so "
+        "(an engine whose results depend on the order of a set or of id()). Default 1 (seed 0)",
+    )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
@@ -248,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     args.maps = dict(m.split("=", 1) for m in args.map)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     for name in ("timeout", "target_timeout", "depth_timeout"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
@@ -289,7 +301,7 @@ def _child_options(args: argparse.Namespace) -> list[str]:
         *("--examples", str(args.examples), "--max-depth", str(args.max_depth)),
         *("--depth-timeout", str(args.depth_timeout), "--rounds", str(args.rounds)),
         *("--timeout", str(args.timeout), "--target-timeout", str(args.target_timeout)),
-        *("--profile", args.profile),
+        *("--profile", args.profile, "--repeat", str(args.repeat)),
     ]
     opts += [f"--map={m}" for m in args.map]
     return [*opts, "--no-speed"] if args.no_speed else opts
@@ -305,41 +317,51 @@ def check_target(
 ) -> Scorecard | None:
     """One target's scorecard, or None with the reason in ``errors``: no target can stop the
     run (a crash or hang of its engine is a row's CRASH or TIMEOUT; anything else is the
-    target's error)."""
+    target's error). With ``--repeat N`` the checks run N times, each in a fresh process with
+    its own hash seed (0, 1, ...), and the card is their merge (report.merged)."""
     try:
         python, spec, paths = environment(target, args.out, log)
-        worker: Target = Worker(python, spec, paths, timeout=args.timeout, maps=args.maps)
     except (ConformanceError, subprocess.CalledProcessError, OSError) as e:
         errors[target] = str(e)
         print(f"[{target}] not checked: {e}", file=sys.stderr)
         return None
-    with tqdm(desc=target, unit=" rows", file=sys.stderr, leave=True) as bar:
-
-        def step(name: str) -> None:
-            bar.set_postfix_str(name[:40])
-            bar.update()
-
+    cards = []
+    for seed in range(args.repeat):
+        desc = target if args.repeat == 1 else f"{target} (run {seed + 1} of {args.repeat})"
         try:
-            card = run(
-                worker,
-                target,
-                args.examples,
-                args.max_depth,
-                args.depth_timeout,
-                step,
-                target_timeout=args.target_timeout,
-            )
-            card.profile = args.profile
-            if ours is not None and isinstance(worker, Worker):
-                bar.set_postfix_str("speed")
-                card.speed = speed(worker, ours, args.rounds)
-        except Exception as e:  # a defect of ours meeting this engine: its error, not the run's
-            errors[target] = f"the checks stopped: {type(e).__name__}: {e}"
-            print(f"[{target}] {errors[target]}", file=sys.stderr)
+            worker = Worker(python, spec, paths, timeout=args.timeout, maps=args.maps, seed=seed)
+        except (ConformanceError, OSError) as e:
+            errors[target] = str(e)
+            print(f"[{target}] not checked: {e}", file=sys.stderr)
             return None
-        finally:
-            worker.close()
-    return card
+        with tqdm(desc=desc, unit=" rows", file=sys.stderr, leave=True) as bar:
+
+            def step(name: str) -> None:
+                bar.set_postfix_str(name[:40])
+                bar.update()
+
+            try:
+                card = run(
+                    worker,
+                    target,
+                    args.examples,
+                    args.max_depth,
+                    args.depth_timeout,
+                    step,
+                    target_timeout=args.target_timeout,
+                )
+                card.profile = args.profile
+                if ours is not None and seed == 0:
+                    bar.set_postfix_str("speed")
+                    card.speed = speed(worker, ours, args.rounds)
+            except Exception as e:  # a defect of ours meeting this engine: its error, not the run's
+                errors[target] = f"the checks stopped: {type(e).__name__}: {e}"
+                print(f"[{target}] {errors[target]}", file=sys.stderr)
+                return None
+            finally:
+                worker.close()
+        cards.append(card)
+    return merged(cards)
 
 
 def write_summary(out: Path, cards: list[Scorecard], errors: dict[str, str]) -> None:

@@ -289,11 +289,12 @@ def once(
     timeout: float,
     *,
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
     hello: bool = False,
 ) -> dict[str, Any]:
     """``request`` answered by a process started for it alone: where a crash, a hang or a deep
     recursion cannot harm a longer-lived worker."""
-    worker = Worker(cmd, cwd=cwd, timeout=timeout, hello=hello)
+    worker = Worker(cmd, cwd=cwd, env=env, timeout=timeout, hello=hello)
     try:
         return worker.ask(request)
     finally:

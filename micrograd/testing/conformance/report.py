@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 PASS, FAIL, NA = "PASS", "FAIL", "N/A"
@@ -124,3 +124,23 @@ def severity(row: Row) -> str:
     if "derivative at its kinks" in row.check:
         return CONVENTION
     return next((v for k, v in SEVERITY_BY_ROW.items() if row.check.startswith(k)), WRONG)
+
+
+def merged(cards: list[Scorecard]) -> Scorecard:
+    """One card from several runs of the same checks on one engine (``--repeat``): each row as
+    its worst run has it. A row whose verdict differs between runs says in how many it failed:
+    the engine's results depend on the run (the order of a set, or of id())."""
+    if len(cards) == 1:
+        return cards[0]
+    first = cards[0]
+    card = replace(first, rows=[], seconds=sum(c.seconds for c in cards))
+    for row in first.rows:
+        runs = [next((r for r in c.rows if r.check == row.check), row) for c in cards]
+        worst = min(runs, key=lambda r: (r.status not in FAILING, RANK.get(r.severity, 0)))
+        verdicts = {(r.status, r.severity) for r in runs}
+        if len(verdicts) > 1:
+            failing = sum(r.status in FAILING for r in runs)
+            note = f" (fails in {failing} of {len(runs)} runs: the results depend on the run)"
+            worst = replace(worst, detail=worst.detail + note)
+        card.rows.append(worst)
+    return card

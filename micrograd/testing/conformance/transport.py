@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ class Worker(Target):
     """The adapter in its own process (micrograd.runner.Worker), started from its source with
     ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
     request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
-    ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again."""
+    ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again.
+    ``seed`` is the process's PYTHONHASHSEED."""
 
     def __init__(
         self,
@@ -64,10 +66,16 @@ class Worker(Target):
         paths: Sequence[str] = (),
         timeout: float = REQUEST_TIMEOUT,
         maps: dict[str, str] | None = None,
+        seed: int = 0,
     ) -> None:
         names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
         self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
-        self.process = runner.Worker(self.cmd, cwd=Path.home(), timeout=timeout, hello=True)
+        # A fixed hash seed: the order of a set of strings is the same in every run with
+        # this seed (another seed per --repeat run exposes engines that depend on it).
+        self.env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        self.process = runner.Worker(
+            self.cmd, cwd=Path.home(), env=self.env, timeout=timeout, hello=True
+        )
         hello = self.process.start()
         if not hello.get("ok"):
             self.close()
@@ -82,7 +90,7 @@ class Worker(Target):
         return self.process.ask(req)
 
     def probe(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
-        return runner.once(self.cmd, req, timeout, cwd=Path.home(), hello=True)
+        return runner.once(self.cmd, req, timeout, cwd=Path.home(), env=self.env, hello=True)
 
     def close(self) -> None:
         self.process.close()
