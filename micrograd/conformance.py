@@ -3,10 +3,11 @@
 A TARGET is a pip requirement (``micrograd==0.1.0``), a path to a project, or a module path
 (``mypkg.engine:Value``). A requirement or a path is installed into its own virtualenv under
 OUTDIR/venvs, reused by later runs while the target is the same (a path: while its files are
-unchanged); a module path is imported by this interpreter from the current directory. The
-engine runs in a worker process (micrograd/runner.py) that starts the adapter
-(micrograd/testing/adapter.py) from its source, so an engine installed as a package named
-``micrograd`` never meets this one; a request that crashes it or gets no answer within 120 s
+unchanged; with --no-install a path is imported as it is, from its folder); a module path is
+imported by this interpreter from the current directory. The engine runs in a worker process
+(micrograd/runner.py) that starts the adapter (micrograd/testing/adapter.py) from its source
+and refuses to import anything from this package, so an engine called ``micrograd`` is always
+its own code, never this one; a request that crashes it or gets no answer within 120 s (--timeout)
 is answered as a failure, and the worker is started again. The worker finds the Value class
 (and MLP) itself.
 
@@ -47,16 +48,32 @@ else:
 ROOT = Path(__file__).resolve().parent.parent
 # The shared workloads: the adapter loads this file by its path inside each target's virtualenv.
 WORKLOADS = Path(workloads.__file__)
+# Top-level files of a project that are not its engine (--no-install).
+NOT_ENGINES = {"setup", "conftest", "noxfile", "tasks", "manage"}
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
-def environment(target: str, outdir: Path, log: list[str]) -> tuple[str, str, list[str]]:
+def environment(
+    target: str, outdir: Path, log: list[str], install: bool = True
+) -> tuple[str, str, list[str]]:
     """(python, adapter spec, extra sys.path) for ``target``, installing it if it needs to be.
 
     A target's virtualenv (micrograd.runner.virtualenv) is reused while the target is the
-    same: a requirement by its text, a path by the digest of its files."""
+    same: a requirement by its text, a path by the digest of its files. Without ``install``
+    a path is imported as it is, from its folder (or its src/)."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
+    if not install and Path(target).is_dir():
+        root = Path(target).resolve()
+        root = root / "src" if (root / "src").is_dir() else root
+        tops = sorted(
+            [d.name for d in root.iterdir() if (d / "__init__.py").is_file()]
+            + [f.stem for f in root.glob("*.py") if f.stem not in NOT_ENGINES]
+        )
+        tops = [t for t in tops if not t.startswith(("test_", "."))]
+        if not tops:
+            raise ConformanceError(f"{target}: no Python package or module in {root}")
+        return sys.executable, ",".join(tops), [str(root)]
     env = (outdir / "venvs" / slug(target)).resolve()
     marker = env / "conformance-target.json"
     report = env / "pip-report.json"
@@ -240,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         "...), and report each row as its worst run; a row that differs between runs says so "
         "(an engine whose results depend on the order of a set or of id()). Default 1 (seed 0)",
     )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="import each path target as it is, from its folder (or its src/), instead of "
+        "pip-installing it into a virtualenv: for engines that need nothing installed",
+    )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
     args = parser.parse_args(argv)
@@ -272,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = None
     if not args.no_speed:
-        ours = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
+        ours = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)], foreign=False)
     cards: list[Scorecard] = []
     errors: dict[str, str] = {}
     log: list[str] = []
@@ -304,6 +327,7 @@ def _child_options(args: argparse.Namespace) -> list[str]:
         *("--profile", args.profile, "--repeat", str(args.repeat)),
     ]
     opts += [f"--map={m}" for m in args.map]
+    opts += ["--no-install"] if args.no_install else []
     return [*opts, "--no-speed"] if args.no_speed else opts
 
 
@@ -320,7 +344,7 @@ def check_target(
     target's error). With ``--repeat N`` the checks run N times, each in a fresh process with
     its own hash seed (0, 1, ...), and the card is their merge (report.merged)."""
     try:
-        python, spec, paths = environment(target, args.out, log)
+        python, spec, paths = environment(target, args.out, log, install=not args.no_install)
     except (ConformanceError, subprocess.CalledProcessError, OSError) as e:
         errors[target] = str(e)
         print(f"[{target}] not checked: {e}", file=sys.stderr)

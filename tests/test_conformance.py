@@ -5,13 +5,14 @@ The engines run in this process (InProcess) with few examples and short chains, 
 stays in the everyday suite; the worker process is exercised once, on our own engine.
 """
 
+import json
 import math
 import sys
 from pathlib import Path
 
 import pytest
 
-from micrograd import Value
+from micrograd import Value, conformance
 from micrograd.nn import MLP
 from micrograd.testing.conformance import (
     FAIL,
@@ -219,7 +220,7 @@ def test_silent_nan_and_overflow_are_caught():
 
 
 def test_the_worker_runs_our_engine_in_its_own_process():
-    worker = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
+    worker = Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)], foreign=False)
     try:
         assert worker.describe["value"] == "micrograd.engine:Value"
         answer = worker.request(
@@ -518,3 +519,68 @@ def test_a_one_output_mlp_must_return_its_value_not_a_list():
     ]
     assert (r.status, r.severity) == (FAIL, WRONG), r
     assert "returns a list of 1" in r.detail
+
+
+STUDENT = '''
+class Value:
+    """A student's engine, in a package of its own called micrograd: relu' = 1 everywhere."""
+    def __init__(self, data, _children=()):
+        self.data, self.grad, self._prev, self._backward = float(data), 0.0, _children, lambda: None
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other))
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+    def relu(self):
+        out = Value(max(self.data, 0.0), (self,))
+        def _backward():
+            self.grad += out.grad
+        out._backward = _backward
+        return out
+    def backward(self):
+        topo, seen = [], set()
+        def build(v):
+            if v not in seen:
+                seen.add(v)
+                for c in v._prev:
+                    build(c)
+                topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for v in reversed(topo):
+            v._backward()
+'''
+
+
+def test_an_engine_called_micrograd_is_checked_as_its_own_code_never_ours(tmp_path, monkeypatch):
+    student = tmp_path / "alice"
+    (student / "micrograd").mkdir(parents=True)
+    (student / "micrograd" / "__init__.py").write_text("from micrograd.engine import Value\n")
+    (student / "micrograd" / "engine.py").write_text(STUDENT)
+    quick = ["--examples", "5", "--max-depth", "500", "--no-speed", "--report-only"]
+    # Imported as it is, from its folder: the student's micrograd, with its relu bug.
+    out = tmp_path / "out"
+    assert conformance.main([str(student), "--no-install", "--out", str(out), *quick]) == 0
+    card = json.loads(next(out.glob("*alice.json")).read_text())
+    assert card["engine"]["value"] == "micrograd.engine:Value"
+    relu = next(r for r in card["rows"] if r["check"] == "relu: values and derivatives")
+    assert relu["severity"] == "WRONG", relu
+    # A module path that resolves to this package is refused, never scored as the target's.
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ConformanceError, match="the checker's own package"):
+        Worker(sys.executable, "micrograd.engine:Value", [str(ROOT)])
+    # ... and so is an engine that imports this package for its parts.
+    (tmp_path / "borrower.py").write_text("from micrograd.engine import Value\n")
+    with pytest.raises(ConformanceError, match="the checker's own package"):
+        Worker(sys.executable, "borrower", [str(tmp_path)])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import pkgutil
 import random
 import sys
@@ -276,11 +277,43 @@ def _mapped(spec: str, maps: dict[str, str]) -> None:
                 apply_maps(obj, maps)
 
 
+class Refuse:
+    """A meta path finder that refuses every module found under ``root`` (the checker's own
+    package): an engine's import of ``micrograd`` must find the engine's own, never the code
+    that checks it, and an ImportError saying so beats a scorecard of the wrong engine."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        places = [spec.origin or "", *(spec.submodule_search_locations or [])]
+        if any(p and os.path.realpath(p).startswith(self.root + os.sep) for p in places):
+            raise ImportError(
+                f"{name} is the checker's own package ({self.root}), not the engine's: to "
+                "check an engine called micrograd, name its folder (a path target, or "
+                "--no-install DIR)",
+                name=name,
+            )
+        return spec
+
+
 def serve(spec: str, args: list[str]) -> None:
     """Answer requests on stdin until it closes (the worker's main loop). ``args``: paths to
-    put first on sys.path, and ``--map=OURS=THEIRS`` names (see apply_maps)."""
+    put first on sys.path, ``--map=OURS=THEIRS`` names (see apply_maps), and
+    ``--not-from=DIR``: no module is imported from DIR (Refuse)."""
     maps = dict(a[len("--map=") :].split("=", 1) for a in args if a.startswith("--map="))
-    sys.path[:0] = [a for a in args if not a.startswith("--map=")]
+    for a in args:
+        if a.startswith("--not-from="):
+            sys.meta_path.insert(0, Refuse(a[len("--not-from=") :]))
+    sys.path[:0] = [a for a in args if not a.startswith("--")]
     out = sys.stdout
     sys.stdout = sys.stderr  # an engine that prints must not break the protocol
     try:

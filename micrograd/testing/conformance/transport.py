@@ -12,6 +12,7 @@ from ... import runner
 from .. import adapter
 
 ADAPTER_SOURCE = Path(adapter.__file__).read_text()
+OURS = str(Path(runner.__file__).resolve().parent)  # this package's folder
 REQUEST_TIMEOUT = 120.0  # seconds an engine may take to answer one request
 
 
@@ -57,7 +58,9 @@ class Worker(Target):
     ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
     request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
     ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again.
-    ``seed`` is the process's PYTHONHASHSEED."""
+    ``seed`` is the process's PYTHONHASHSEED. A ``foreign`` engine (every target; not our own
+    engine timed beside it) cannot import this package: what it imports as ``micrograd`` is
+    its own, or an ImportError says why."""
 
     def __init__(
         self,
@@ -67,8 +70,11 @@ class Worker(Target):
         timeout: float = REQUEST_TIMEOUT,
         maps: dict[str, str] | None = None,
         seed: int = 0,
+        foreign: bool = True,
     ) -> None:
         names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
+        if foreign:  # the engine never imports this package (adapter.Refuse)
+            names.append(f"--not-from={OURS}")
         self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
         # A fixed hash seed: the order of a set of strings is the same in every run with
         # this seed (another seed per --repeat run exposes engines that depend on it).
