@@ -7,7 +7,7 @@ unchanged; with --no-install a path is imported as it is, from its folder); a mo
 imported by this interpreter from the current directory. The engine runs in a worker process
 (micrograd/runner.py) that starts the adapter (micrograd/testing/adapter.py) from its source
 and refuses to import anything from this package, so an engine called ``micrograd`` is always
-its own code, never this one; a request that crashes it or gets no answer within 120 s (--timeout)
+its own code, never this one; a request that crashes it or gets no answer within 30 s (--timeout)
 is answered as a failure, and the worker is started again. The worker finds the Value class
 (and MLP) itself.
 
@@ -133,7 +133,8 @@ def speed(target: Worker, ours: Worker, rounds: int) -> dict[str, str]:
     result = {}
     for name in _workloads():
         req = {"cmd": "workload", "path": str(WORKLOADS), "name": name, "rounds": rounds}
-        mine, theirs = ours.request(req), target.request(req)
+        # A workload's rounds may take far longer than a check's request on a slow engine.
+        mine, theirs = ours.request(req), target.request(req, timeout=600.0 * rounds)
         if not theirs["ok"] and not target.describe.get("mlp") and "NoneType" in theirs["message"]:
             result[name] = "n/a (no MLP)"
         elif not theirs["ok"]:
@@ -212,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Hypothesis examples per random check (default 100)",
     )
     parser.add_argument(
-        "--max-depth", type=int, default=1_000_000, help="longest chain tried (default 1000000)"
+        "--max-depth",
+        type=int,
+        default=None,
+        help="longest chain tried (default 1000000 under --profile strict, 100000 under course: "
+        "depth is HARDENING, and the longest chain is most of an engine's time)",
     )
     parser.add_argument(
         "--depth-timeout", type=float, default=120.0, help="seconds allowed per chain (default 120)"
@@ -223,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=120.0,
-        help="seconds an engine may take to answer one request (default 120): then its "
-        "process is killed and restarted, and the row is TIMEOUT",
+        default=30.0,
+        help="seconds an engine may take to answer one check's request (default 30; each "
+        "takes well under a second on a working engine): then its process is killed and "
+        "restarted, and the row is TIMEOUT (its later requests are answered so at once)",
     )
     parser.add_argument(
         "--target-timeout",
@@ -279,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"--map takes OURS=THEIRS (two names), got {bad[0]!r}")
     args.maps = dict(m.split("=", 1) for m in args.map)
+    if args.max_depth is None:
+        args.max_depth = 1_000_000 if args.profile == "strict" else 100_000
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.repeat < 1:

@@ -14,6 +14,7 @@ import pytest
 
 from micrograd import Value, conformance
 from micrograd.nn import MLP
+from micrograd.testing import GradcheckError, Instr, Program, check_program
 from micrograd.testing.conformance import (
     FAIL,
     NA,
@@ -25,6 +26,7 @@ from micrograd.testing.conformance import (
     Worker,
     run,
 )
+from tests.engines.lecture import Value as LectureFaithful
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -298,112 +300,6 @@ def test_a_swapped_or_missing_reflected_operator_fails_the_row_naming_it(engine,
     assert "y.backward()" in row.example
 
 
-class LectureFaithful:
-    """An engine as the lecture writes it: no checks on data, a recursive topological sort,
-    the root's grad set to 1 and every other grad accumulated (never reset), tanh' as
-    1 - t**2, exp, relu' = 0 at 0, - and / from + * and **."""
-
-    def __init__(self, data, _children=(), _op=""):
-        self.data, self.grad, self._prev, self._op = data, 0.0, set(_children), _op
-        self._backward = lambda: None
-
-    def __add__(self, other):
-        other = other if isinstance(other, LectureFaithful) else LectureFaithful(other)
-        out = LectureFaithful(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, LectureFaithful) else LectureFaithful(other)
-        out = LectureFaithful(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-
-        out._backward = _backward
-        return out
-
-    def __pow__(self, other):
-        assert isinstance(other, int | float), "only int/float powers"
-        out = LectureFaithful(self.data**other, (self,), f"**{other}")
-
-        def _backward():
-            self.grad += other * self.data ** (other - 1) * out.grad
-
-        out._backward = _backward
-        return out
-
-    def tanh(self):
-        t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)
-        out = LectureFaithful(t, (self,), "tanh")
-
-        def _backward():
-            self.grad += (1 - t**2) * out.grad
-
-        out._backward = _backward
-        return out
-
-    def exp(self):
-        out = LectureFaithful(math.exp(self.data), (self,), "exp")
-
-        def _backward():
-            self.grad += out.data * out.grad
-
-        out._backward = _backward
-        return out
-
-    def relu(self):
-        out = LectureFaithful(0 if self.data < 0 else self.data, (self,), "ReLU")
-
-        def _backward():
-            self.grad += (out.data > 0) * out.grad
-
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo, visited = [], set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build_topo(child)
-                topo.append(v)
-
-        build_topo(self)
-        self.grad = 1.0
-        for v in reversed(topo):
-            v._backward()
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-
 def test_the_lecture_faithful_engine_has_no_course_failure_and_each_strict_one_is_named():
     c = card(LectureFaithful)
     strict = {r.check: r.severity for r in c.failed}
@@ -584,3 +480,23 @@ def test_an_engine_called_micrograd_is_checked_as_its_own_code_never_ours(tmp_pa
     (tmp_path / "borrower.py").write_text("from micrograd.engine import Value\n")
     with pytest.raises(ConformanceError, match="the checker's own package"):
         Worker(sys.executable, "borrower", [str(tmp_path)])
+
+
+def test_a_program_rounding_worse_than_our_model_is_precision_not_wrong():
+    # The lecture's tanh, (exp(2x) - 1) / (exp(2x) + 1), loses digits near 0 (a cancellation):
+    # outside the 8-ulp model, within 1e-9 of the oracle: PRECISION, as in its op row.
+    program = Program((0.00390625,), (Instr("tanh", ("x0",)),))
+    checks = Checks(InProcess(LectureFaithful))
+    with pytest.raises(GradcheckError, match=r"the output is 0\.003906230131906374"):
+        check_program(program, checks.engine_gradients, checks.engine_forward)
+    assert checks.near_oracle(program)
+    # A wrong derivative is far outside: WRONG.
+    wrong = Program((0.5,), (Instr("tanh", ("x0",)),))
+    assert not Checks(InProcess(WrongTanh)).near_oracle(wrong)
+
+
+class WrongTanh(LectureFaithful):
+    def tanh(self):
+        out = LectureFaithful.tanh(self)
+        out._backward = lambda: setattr(self, "grad", self.grad + (1 - out.data) * out.grad)
+        return out

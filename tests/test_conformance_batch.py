@@ -6,7 +6,7 @@ import csv
 import json
 
 from micrograd import conformance
-from tests.test_conformance_hostile import ENGINE
+from tests.engines.hostile import ENGINE
 
 
 def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):

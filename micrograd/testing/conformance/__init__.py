@@ -64,6 +64,9 @@ def run(
             row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
             if row.status != FAIL:
                 row.severity = row.status
+                if "code" in incident:  # the code it died or hung on, not a shrunk example
+                    row.detail, row.also = incident["message"], []
+                    row.example = checks.show(incident["code"])
             tail = incident.get("stderr", "").strip().splitlines()[-3:]
             note = incident["message"] if incident["message"] not in row.detail else ""
             note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)

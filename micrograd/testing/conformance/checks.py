@@ -21,10 +21,13 @@ from ..oracle import (
     EPS,
     ORACLE_DPS,
     beyond_float64,
+    error_bounds,
     may_overflow,
     node_error_bounds,
     op_exact,
     op_tolerance,
+    oracle_gradients,
+    run_mp,
 )
 from ..programs import Program, op_params, points, programs, spell
 from .report import (
@@ -91,12 +94,17 @@ class Checks:
         return self.show(_program_code(program))
 
     def exec(self, code: str, read: Sequence[str] = ()) -> dict[str, Any]:
+        """The engine's answer to ``code``. After a request of this row timed out, the row's
+        later requests get that answer at once: an engine that hangs costs one timeout per
+        row, not one per example Hypothesis draws and shrinks."""
         if time.monotonic() > self.deadline:
             answer = {"ok": False, "error": "Timeout", "message": "the target's time ran out"}
+        elif self.incident is not None and self.incident.get("error") == "Timeout":
+            answer = self.incident
         else:
             answer = self.target.request({"cmd": "exec", "code": code, "read": list(read)})
         if not answer.get("ok", True) and answer.get("error") in ("Crash", "Timeout"):
-            self.incident = self.incident or answer
+            self.incident = self.incident or {**answer, "code": code}
         return answer
 
     def settings(self, examples: int | None = None) -> settings:
@@ -272,12 +280,31 @@ class Checks:
         found = self.failures(programs(ops=self.ops, max_instrs=6), check, _ops_of)
         if not found:
             return Row(name, PASS, f"{self.examples} programs")
-        return _listed(
-            [
-                Row(name, FAIL, m.split("\n")[0], self.show_program(p) + _prints(p, m))
-                for p, m in found
-            ]
-        )
+        rows = []
+        for p, m in found:
+            row = Row(name, FAIL, m.split("\n")[0], self.show_program(p) + _prints(p, m))
+            if self.near_oracle(p):
+                row.severity = PRECISION
+                row.detail += f" (within {LOOSE_RTOL:g} relative or {LOOSE_ATOL:g}: PRECISION)"
+            rows.append(row)
+        return _listed(rows)
+
+    def near_oracle(self, program: Program) -> bool:
+        """Whether the engine's output and gradients of ``program`` are all within LOOSE_RTOL
+        of the oracle, relative to each one's size and condition scale (its error bound over
+        EPS: the sum of the magnitudes that meet in it), or LOOSE_ATOL: a formula that rounds
+        worse (PRECISION), not a wrong one."""
+        try:
+            data, grads = self.engine_gradients(program)
+        except GradcheckError:
+            return False
+        noise, bounds = error_bounds(program)
+        with mpmath.workdps(ORACLE_DPS):
+            wants = [run_mp(program), *oracle_gradients(program)]
+            return all(
+                abs(g - w) <= 4 * b + LOOSE_RTOL * (abs(w) + b / EPS) + LOOSE_ATOL
+                for g, w, b in zip([data, *grads], wants, [noise, *bounds], strict=True)
+            )
 
     # -- per op
 
