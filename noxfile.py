@@ -184,6 +184,13 @@ def conformance(session: nox.Session) -> None:
     session.run(python, "-m", "micrograd.conformance", *session.posargs)
 
 
+@nox.session(venv_backend="none", default=False)
+def grading(session: nox.Session) -> None:
+    """A class of 100 engines from the corpus graded as a teacher would, every grade checked."""
+    python = _shared(session, "conformance")
+    session.run(python, "benchmarks/grading.py", *session.posargs)
+
+
 # Helpers
 
 

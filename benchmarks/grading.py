@@ -8,8 +8,8 @@ runs, from OUT/class, what a teacher runs:
     python -m micrograd.conformance --batch class.csv -j 2 --profile course --no-speed
 
 and checks its grades against what each engine is known to be: every single bug fails the
-row that names it with its severity (and a WRONG one the course profile), every pair fails
-both bugs' rows, each hostile engine gets a card whose relu row says what happened, and no
+row that names it with its severity (and a WRONG one the course profile), every pair has a
+WRONG finding, each hostile engine gets a card whose relu row says what happened, and no
 control fails under the course profile. Prints the batch's wall time beside the target (10
 minutes on 2 cores), and exits 1 when a grade is not what it must be.
 """
@@ -74,14 +74,15 @@ def engines(count: int) -> dict[str, tuple[str, dict]]:
     for a, b in itertools.combinations(corpus.BUGS, 2):
         if len(made) >= count:
             break
-        (old_a, new_a, row_a, _), (old_b, new_b, row_b, _) = corpus.BUGS[a], corpus.BUGS[b]
+        (old_a, new_a, _, _), (old_b, new_b, _, _) = corpus.BUGS[a], corpus.BUGS[b]
         source = corpus.TEMPLATE.replace(old_a, new_a)
         if old_a in old_b or old_b in old_a or source.count(old_b) != 1:
             continue  # the two change one place
-        rows = {row_name(row_a): "FAIL", row_name(row_b): "FAIL"}
+        # WRONG somewhere, not necessarily in both rows: two bugs can cancel in one (a swapped
+        # __rsub__ and a reversed __sub__ give 2 - x right; sub's own row still fails).
         made[f"pair{len(made):03d}"] = (
             source.replace(old_b, new_b),
-            {"bugs": [a, b], "rows": rows},
+            {"bugs": [a, b], "wrong": True},
         )
     return made
 
@@ -108,6 +109,8 @@ def check(name: str, want: dict, card: dict | None) -> list[str]:
             problems.append(
                 f"{name} {want['bugs']}: {row} is {got.get('status')} {got.get('severity')}, must be {severity}"
             )
+    if want.get("wrong") and not any(r["severity"] == "WRONG" for r in course):
+        problems.append(f"{name} {want['bugs']}: no WRONG finding")
     if "hostile" in want:
         relu = rows.get("relu: values and derivatives", {})
         status = want["relu"]

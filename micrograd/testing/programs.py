@@ -73,7 +73,7 @@ class Program:
                     f"Program instruction {j}: an instruction must be an Instr, "
                     f"got {type(ins).__name__}: {_brief.repr(ins)}"
                 )
-            where = f"Program instruction {j} (v{j} = {_brief_instr(ins)})"
+            where = _Where(j, ins)  # formatted only for an error: validate runs on every draw
             if not isinstance(ins.op, str):
                 raise TypeError(f"{where}: the op must be a registry name (a str)")
             if not isinstance(ins.args, tuple | list) or not isinstance(ins.params, tuple | list):
@@ -98,7 +98,7 @@ class Program:
                             f"{', '.join(sorted(names, key=_order))})"
                         )
                 elif isinstance(a, Real) and not isinstance(a, bool):
-                    _finite(a, f"{where}: the constant input {k + 1}")
+                    _finite(a, where, f"the constant input {k + 1}")
                 else:
                     raise TypeError(
                         f"{where}: an input must be a name or a float, got {_brief.repr(a)}"
@@ -109,7 +109,7 @@ class Program:
                         f"{where}: the param {name} must be a real number, "
                         f"got {type(p).__name__}: {_brief.repr(p)}"
                     )
-                _finite(p, f"{where}: the param {name}")
+                _finite(p, where, f"the param {name}")
             names.add(f"v{j}")
 
     def run(
@@ -179,17 +179,30 @@ def _brief_instr(ins: Instr) -> str:
     return f"Instr({_brief.repr(ins.op)}, {_brief.repr(ins.args)}, {_brief.repr(ins.params)})"
 
 
-def _finite(x: float, what: str) -> None:
-    """Raise ValueError naming ``what`` unless the real number x is a finite float64."""
+class _Where:
+    """``Program instruction j (vj = Instr(...))``, formatted when an error message needs it."""
+
+    def __init__(self, j: int, ins: Instr) -> None:
+        self.j, self.ins = j, ins
+
+    def __str__(self) -> str:
+        return f"Program instruction {self.j} (v{self.j} = {_brief_instr(self.ins)})"
+
+
+def _finite(x: float, what: str | _Where, part: str = "") -> None:
+    """Raise ValueError naming ``what`` (and ``part`` of it) unless the real number x is a
+    finite float64."""
     try:
         ok = math.isfinite(float(x))
     except OverflowError:  # an int (or Fraction) beyond float64's range
+        where = f"{what}: {part}" if part else str(what)
         raise ValueError(
-            f"{what} must be a finite float64 number, got {type(x).__name__} beyond "
+            f"{where} must be a finite float64 number, got {type(x).__name__} beyond "
             "float64's range (about 1.8e308)"
         ) from None
     if not ok:
-        raise ValueError(f"{what} must be a finite float64 number, got {x!r}")
+        where = f"{what}: {part}" if part else str(what)
+        raise ValueError(f"{where} must be a finite float64 number, got {x!r}")
 
 
 def spell(op: Op, args: Sequence[str], params: Sequence[float] = ()) -> str:
