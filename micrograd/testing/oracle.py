@@ -232,6 +232,28 @@ def op_tolerance(want: Any, scale: Any, xs: Sequence[float]) -> Any:
     return ULPS * EPS * (abs(want) + scale) + atol
 
 
+def op_mismatches(
+    got: Sequence[float],
+    exact: tuple[Any, list[Any], list[Any]],
+    xs: Sequence[float],
+    rtol: float = 0.0,
+    atol: float = 0.0,
+) -> list[str]:
+    """Every result of an op that ``got`` (its value, then each partial, as floats) has
+    outside op_tolerance of ``exact`` (op_exact's answer at ``xs``), widened by ``rtol``
+    relative to each result's size and scale and by ``atol``: ``["d/dx1 0.5, exact
+    0.49999999999999997224"]``, or [] when every one is within. The per-op check, one
+    implementation for this package's ops (tests/property) and any engine's (conformance)."""
+    value, partials, scales = exact
+    wrong = []
+    for k, (g, w, s) in enumerate(zip(got, [value, *partials], scales, strict=True)):
+        tol = op_tolerance(w, s, xs) + rtol * (abs(w) + s) + atol
+        if not (isinstance(g, float) and math.isfinite(g) and abs(g - w) <= tol):
+            what = "value" if k == 0 else f"d/dx{k - 1}"
+            wrong.append(f"{what} {g!r}, exact {mpmath.nstr(w, 20)}")
+    return wrong
+
+
 __all__ = [
     "EPS",
     "ORACLE_ATOL",
@@ -246,6 +268,7 @@ __all__ = [
     "mp_derivative",
     "node_error_bounds",
     "op_exact",
+    "op_mismatches",
     "op_tolerance",
     "oracle_gradients",
     "oracle_hessian",

@@ -25,7 +25,7 @@ from ..oracle import (
     may_overflow,
     node_error_bounds,
     op_exact,
-    op_tolerance,
+    op_mismatches,
     oracle_gradients,
     run_mp,
 )
@@ -331,7 +331,7 @@ class Checks:
         if exact is None:
             return None  # beyond float64: the overflow row judges it
         with mpmath.workdps(ORACLE_DPS):
-            value, partials, scales = exact
+            value, partials, _ = exact
             biggest = max(abs(v) for v in [value, *partials])
             if beyond_float64(biggest):
                 return None  # beyond float64: the overflow row judges it
@@ -340,15 +340,9 @@ class Checks:
                     return None
                 return f"{call} raises {answer['error']}: {answer['message']} (exact value {mpmath.nstr(value, 17)})"
             got = [answer["nodes"]["v0"][0], *(answer["nodes"][f"x{i}"][1] for i in range(len(xs)))]
-            wants = [value, *partials]
-            wrong = []  # every output it gets wrong, so that a second is never hidden
-            for k, (g, w, s) in enumerate(zip(got, wants, scales, strict=True)):
-                what = "value" if k == 0 else f"d/dx{k - 1}"
-                tol = op_tolerance(w, s, xs)
-                if loose:
-                    tol += LOOSE_RTOL * (abs(w) + s) + LOOSE_ATOL
-                if not _finite(g) or not abs(g - w) <= tol:
-                    wrong.append(f"{what} {g!r}, exact {mpmath.nstr(w, 20)}")
+            # Every output it gets wrong, so that a second is never hidden behind the first.
+            slack = (LOOSE_RTOL, LOOSE_ATOL) if loose else (0.0, 0.0)
+            wrong = op_mismatches(got, exact, xs, *slack)
         return f"{call}: {'; '.join(wrong)}" if wrong else None
 
     def op_row(self, op: Op) -> Row:
