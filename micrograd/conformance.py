@@ -289,8 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         args.max_depth = 1_000_000 if args.profile == "strict" else 100_000
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    if args.repeat < 1:
-        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    for name in ("repeat", "examples", "max_depth", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(
+                f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}"
+            )
     for name in ("timeout", "target_timeout", "depth_timeout"):
         if not getattr(args, name) > 0:
             parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
