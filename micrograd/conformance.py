@@ -74,11 +74,11 @@ def environment(
         if not tops:
             raise ConformanceError(f"{target}: no Python package or module in {root}")
         return sys.executable, ",".join(tops), [str(root)]
-    env = (outdir / "venvs" / slug(target)).resolve()
-    marker = env / "conformance-target.json"
-    report = env / "pip-report.json"
     is_path = Path(target).exists()
     source = str(Path(target).resolve()) if is_path else target
+    env = (outdir / "venvs" / slug(source)).resolve()  # a path by where it is: . is its folder
+    marker = env / "conformance-target.json"
+    report = env / "pip-report.json"
     key = f"{source} {content_digest(Path(source))}" if is_path else target
     try:
         python = runner.virtualenv(env, ["--report", str(report), source], key)

@@ -83,7 +83,10 @@ def virtualenv(
     say(f"creating a virtualenv in {path}")
     venv.create(path, with_pip=True, clear=True)
     if requirements:
-        shown = " ".join(r for r in requirements if not r.startswith("-"))
+        # What is installed, not pip's options and their values (--report FILE).
+        valued = {"--report", "-r", "--requirement", "-c", "--constraint"}
+        given = [r for i, r in enumerate(requirements) if not (i and requirements[i - 1] in valued)]
+        shown = " ".join(r for r in given if not r.startswith("-"))
         pip = [str(python), "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check"]
         run_with_progress([*pip, *requirements], f"pip install {shown}", env=env)
     stamp.write_text(json.dumps({"key": key}))

@@ -6,6 +6,7 @@ import csv
 import json
 
 from micrograd import conformance
+from micrograd.testing.conformance.batch import slug
 from tests.engines.hostile import ENGINE
 
 
@@ -34,3 +35,12 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     assert [g["target"] for g in grades] == list(rows)
     assert (tmp_path / ".conformance/cards/wrong_Value/wrong_Value.md").exists()
     assert "| `wrong:Value` |" in (tmp_path / ".conformance/grades.md").read_text()
+
+
+def test_no_target_names_another_ones_folder():
+    # "." once named OUTDIR/venvs itself: its virtualenv, made with clear=True, wiped every
+    # other target's, and its scorecard was the hidden file "..md".
+    names = [slug(t) for t in [".", "..", "./", "/", "micrograd==0.1.0", "pkg.mod:Value"]]
+    assert all(n and not n.startswith(".") for n in names), names
+    assert len(set(names)) == len(names), names
+    assert slug("pkg.mod:Value") == "pkg.mod_Value"  # readable where it can be

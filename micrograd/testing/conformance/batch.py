@@ -9,6 +9,7 @@ every grade it has.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -22,8 +23,11 @@ from typing import Any
 
 
 def slug(target: str) -> str:
-    """The file name of a target's scorecard (and of its virtualenv)."""
-    return re.sub(r"[^\w.=-]+", "_", target).strip("_")[:80]
+    """The file name of a target's scorecard (and of its virtualenv): never empty, hidden or
+    a parent (``.`` is ``target-`` and a digest of it), so no target can name another's
+    folder."""
+    name = re.sub(r"[^\w.=-]+", "_", target).strip("._")[:80]
+    return name or "target-" + hashlib.sha256(target.encode()).hexdigest()[:8]
 
 
 def batch_targets(source: Path) -> list[str]:
