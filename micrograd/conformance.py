@@ -76,7 +76,7 @@ def environment(
         return sys.executable, ",".join(tops), [str(root)]
     is_path = Path(target).exists()
     source = str(Path(target).resolve()) if is_path else target
-    env = (outdir / "venvs" / slug(source)).resolve()  # a path by where it is: . is its folder
+    env = (outdir / "venvs" / slug(target)).resolve()
     marker = env / "conformance-target.json"
     report = env / "pip-report.json"
     key = f"{source} {content_digest(Path(source))}" if is_path else target

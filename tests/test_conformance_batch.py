@@ -4,6 +4,7 @@ and each engine's own scorecard. The engines are module paths: nothing to instal
 
 import csv
 import json
+from pathlib import Path
 
 from micrograd import conformance
 from micrograd.testing.conformance.batch import slug
@@ -40,7 +41,8 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
 def test_no_target_names_another_ones_folder():
     # "." once named OUTDIR/venvs itself: its virtualenv, made with clear=True, wiped every
     # other target's, and its scorecard was the hidden file "..md".
-    names = [slug(t) for t in [".", "..", "./", "/", "micrograd==0.1.0", "pkg.mod:Value"]]
+    names = [slug(t) for t in [".", "..", "/", "", "micrograd==0.1.0", "pkg.mod:Value"]]
     assert all(n and not n.startswith(".") for n in names), names
     assert len(set(names)) == len(names), names
+    assert slug(".") == slug(str(Path.cwd())) == slug("./")  # a path by where it is
     assert slug("pkg.mod:Value") == "pkg.mod_Value"  # readable where it can be

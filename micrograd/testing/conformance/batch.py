@@ -26,6 +26,8 @@ def slug(target: str) -> str:
     """The file name of a target's scorecard (and of its virtualenv): never empty, hidden or
     a parent (``.`` is ``target-`` and a digest of it), so no target can name another's
     folder."""
+    if target and Path(target).exists():  # a path by where it is: "." is the folder's own name
+        target = Path(target).resolve().as_posix()
     name = re.sub(r"[^\w.=-]+", "_", target).strip("._")[:80]
     return name or "target-" + hashlib.sha256(target.encode()).hexdigest()[:8]
 
