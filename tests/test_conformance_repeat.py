@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from micrograd import conformance
-from micrograd.testing.conformance import FAIL, PASS, Row, Scorecard
+from micrograd.testing.conformance import FAIL, PASS, Row, Scorecard, Worker
 from micrograd.testing.conformance.report import merged
 
 ENGINES = Path(__file__).parent / "engines"
@@ -57,3 +57,33 @@ def test_repeat_exposes_an_engine_that_depends_on_the_order_of_a_set(tmp_path, m
     assert row["detail"].endswith(
         f"(fails in {failing} of {runs} runs: the results depend on the run)"
     ), row["detail"]
+
+
+def test_the_worker_runs_with_the_hash_seed_it_is_given(tmp_path):
+    # python -I ignores PYTHONHASHSEED: every worker then had a random seed, and neither a
+    # scorecard nor --repeat's runs were what they said.
+    def hash_in(seed):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        code = "print(hash('micrograd'))"
+        return int(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True
+            ).stdout
+        )
+
+    (tmp_path / "tiny.py").write_text(
+        "class Value:\n"
+        "    def __init__(self, data):\n        self.data, self.grad = data, 0.0\n"
+        "    def __add__(self, o):\n        return Value(self.data + o.data)\n"
+        "    def __mul__(self, o):\n        return Value(self.data * o.data)\n"
+        "    def backward(self):\n        self.grad = 1.0\n"
+    )
+    for seed in (0, 5):
+        worker = Worker(sys.executable, "tiny", [str(tmp_path)], seed=seed)
+        try:
+            answer = worker.request(
+                {"cmd": "exec", "code": "result = hash('micrograd')", "read": []}
+            )
+        finally:
+            worker.close()
+        assert answer["result"] == hash_in(seed), seed

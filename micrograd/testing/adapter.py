@@ -2,8 +2,9 @@
 micrograd-API Python on it, answering JSON.
 
 This module imports nothing from micrograd and only the standard library: the conformance run
-starts it by its source (``python -I -c``) inside the target's virtualenv, where the engine under
-test may itself be a package named ``micrograd``. The checks live on the other side of the pipe.
+starts it by its source (``python -s -c``, in a clean environment) inside the target's
+virtualenv, where the engine under test may itself be a package named ``micrograd``. The checks
+live on the other side of the pipe.
 
 Protocol: one JSON request per line on stdin, one JSON answer per line on stdout.
 
@@ -310,6 +311,8 @@ def serve(spec: str, args: list[str]) -> None:
     put first on sys.path, ``--map=OURS=THEIRS`` names (see apply_maps), and
     ``--not-from=DIR``: no module is imported from DIR (Refuse)."""
     maps = dict(a[len("--map=") :].split("=", 1) for a in args if a.startswith("--map="))
+    if sys.path and sys.path[0] == "":  # python -c puts the current directory first: not ours
+        del sys.path[0]
     for a in args:
         if a.startswith("--not-from="):
             sys.meta_path.insert(0, Refuse(a[len("--not-from=") :]))

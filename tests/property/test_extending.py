@@ -112,7 +112,7 @@ def test_a_wrong_derivative_fails_the_suite():
         assert any(ins.op == "wrongplus" for ins in program.instrs)
         with pytest.raises(GradcheckError, match="wrongplus"):
             check_program(program)
-        with pytest.raises(AssertionError, match=r"d wrongplus\("):
+        with pytest.raises(AssertionError, match=r"wrongplus\(.*\): d/dx0 0\.5, exact"):
             test_ops.test_value_and_partials_match_mpmath(op=WRONG)
 
 

@@ -57,7 +57,8 @@ class InProcess(Target):
 
 class Worker(Target):
     """The adapter in its own process (micrograd.runner.Worker), started from its source with
-    ``python -I -c``: the engine's own ``micrograd`` (if it has one) cannot meet ours. A
+    ``python -s -c`` in a clean environment: the engine's own ``micrograd`` (if it has one)
+    cannot meet ours (adapter.Refuse). A
     request that crashes the engine, or gets no answer within ``timeout`` seconds, is answered
     ``{"ok": False, "error": "Crash" | "Timeout", ...}``, and the next one starts it again.
     ``seed`` is the process's PYTHONHASHSEED. A ``foreign`` engine (every target; not our own
@@ -77,10 +78,13 @@ class Worker(Target):
         names = [f"--map={ours}={theirs}" for ours, theirs in (maps or {}).items()]
         if foreign:  # the engine never imports this package (adapter.Refuse)
             names.append(f"--not-from={OURS}")
-        self.cmd = [python, "-I", "-c", ADAPTER_SOURCE, spec, *names, *paths]
-        # A fixed hash seed: the order of a set of strings is the same in every run with
-        # this seed (another seed per --repeat run exposes engines that depend on it).
-        self.env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        # Isolated as -I isolates (no user site-packages, no PYTHON* variables, the current
+        # directory off sys.path: the adapter drops it), but for a fixed hash seed, which -I
+        # would ignore: the order of a set of strings is the same in every run with this seed
+        # (another seed per --repeat run exposes engines that depend on it).
+        self.cmd = [python, "-s", "-c", ADAPTER_SOURCE, spec, *names, *paths]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        self.env = {**clean, "PYTHONHASHSEED": str(seed)}
         self.process = runner.Worker(
             self.cmd, cwd=Path.home(), env=self.env, timeout=timeout, hello=True
         )
