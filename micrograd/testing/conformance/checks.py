@@ -781,12 +781,12 @@ def _prints(program: Program, message: str) -> str:
     """Lines that print what a program's check looked at, and what it found."""
     out = f"v{len(program.instrs) - 1}"
     leaves = [f"x{i}" for i in range(len(program.leaves))]
-    said = message.split("\n")[0].replace('"', "'")
+    said = message.split("\n")[0]
     return "\n" + "\n".join(
         [
             f'print("{out}.data =", {out}.data)',
             *(f'print("{x}.grad =", {x}.grad)' for x in leaves),
-            f'print("the check: {said}")',
+            f'print("the check:", {said!r})',  # a literal whatever the message holds
         ]
     )
 
