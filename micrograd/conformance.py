@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The shared workloads: the adapter loads this file by its path inside each target's virtualenv.
 WORKLOADS = Path(workloads.__file__)
 # Top-level files of a project that are not its engine (--no-install).
-NOT_ENGINES = {"setup", "conftest", "noxfile", "tasks", "manage"}
+NOT_ENGINES = {"setup", "conftest", "noxfile", "tasks", "manage", "main", "train", "run", "demo"}
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -63,17 +63,8 @@ def environment(
     a path is imported as it is, from its folder (or its src/)."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
-    if not install and Path(target).is_dir():
-        root = Path(target).resolve()
-        root = root / "src" if (root / "src").is_dir() else root
-        tops = sorted(
-            [d.name for d in root.iterdir() if (d / "__init__.py").is_file()]
-            + [f.stem for f in root.glob("*.py") if f.stem not in NOT_ENGINES]
-        )
-        tops = [t for t in tops if not t.startswith(("test_", "."))]
-        if not tops:
-            raise ConformanceError(f"{target}: no Python package or module in {root}")
-        return sys.executable, ",".join(tops), [str(root)]
+    if not install and Path(target).exists():
+        return (sys.executable, *importable(Path(target).resolve()))
     is_path = Path(target).exists()
     source = str(Path(target).resolve()) if is_path else target
     env = (outdir / "venvs" / slug(target)).resolve()
@@ -100,6 +91,22 @@ def environment(
     marker.write_text(json.dumps({"target": target, "spec": spec, "key": key}))
     log.append(f"{target}: installed {', '.join(names)} (packages {spec})")
     return str(python), spec, []
+
+
+def importable(path: Path) -> tuple[str, list[str]]:
+    """(adapter spec, sys.path) to import ``path`` as it is (--no-install): a module file or a
+    package folder from its parent; a project folder (or its src/) by its packages, or, when
+    it has none, by its modules (not setup.py, conftest.py, tests or scripts named in
+    NOT_ENGINES, whose top-level code would run)."""
+    if path.is_file() or (path / "__init__.py").is_file():
+        return path.stem if path.is_file() else path.name, [str(path.parent)]
+    root = path / "src" if (path / "src").is_dir() else path
+    packages = [d.name for d in root.iterdir() if (d / "__init__.py").is_file()]
+    modules = [f.stem for f in root.glob("*.py") if f.stem not in NOT_ENGINES]
+    tops = sorted(t for t in packages or modules if not t.startswith(("test", ".")))
+    if not tops:
+        raise ConformanceError(f"{path}: no Python package or module to import in {root}")
+    return ",".join(tops), [str(root)]
 
 
 def content_digest(path: Path) -> str:

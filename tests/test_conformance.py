@@ -201,7 +201,7 @@ def test_second_order_is_checked_where_backward_takes_create_graph():
     assert (row.status, row.detail) == (NA, "backward() takes no create_graph")
     row = rows(card(IgnoresCreateGraph))[SECOND]
     assert row.status == FAIL
-    assert row.detail == "raises 'float' object has no attribute 'backward'"
+    assert row.detail == "raises AttributeError: 'float' object has no attribute 'backward'"
     assert "create_graph=True" in row.example
 
 

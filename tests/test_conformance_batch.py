@@ -46,3 +46,22 @@ def test_no_target_names_another_ones_folder():
     assert len(set(names)) == len(names), names
     assert slug(".") == slug(str(Path.cwd())) == slug("./")  # a path by where it is
     assert slug("pkg.mod:Value") == "pkg.mod_Value"  # readable where it can be
+
+
+def test_long_targets_keep_their_distinct_ends(tmp_path):
+    base = tmp_path / ("a_very_long_directory_name_for_a_course" * 3)
+    names = [slug(str(base / "students" / who)) for who in ("alice", "bob")]
+    assert names[0] != names[1], names
+    assert all(len(n) <= 80 for n in names), names
+    assert names[0].rsplit("-", 1)[0].endswith("students_alice"), names
+
+
+def test_no_install_imports_a_package_folder_from_its_parent(tmp_path):
+    from micrograd.conformance import importable
+
+    pkg = tmp_path / "project" / "gradlib"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (tmp_path / "project" / "train.py").write_text("raise SystemExit('a script')\n")
+    assert importable(pkg) == ("gradlib", [str(tmp_path / "project")])
+    assert importable(tmp_path / "project") == ("gradlib", [str(tmp_path / "project")])

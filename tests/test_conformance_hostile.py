@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from micrograd.testing.conformance import CRASH, FAIL, FAILING, PASS, Worker, run
+from micrograd.testing.conformance import CRASH, FAIL, FAILING, PASS, TIMEOUT, Worker, run
 from tests.engines.hostile import BUGS, ENGINE
 
 
@@ -39,3 +39,33 @@ def test_a_hostile_engine_gets_a_scorecard_and_the_relu_row_says_what_happened(t
         assert "exited with status 3" in relu.detail or "SIGABRT" in relu.detail, relu.detail
     if bug == "raises BaseException":
         assert relu.status in (FAIL, CRASH), relu
+
+
+def card_of(tmp_path, source, timeout=2):
+    (tmp_path / "hostile.py").write_text(source)
+    worker = Worker(sys.executable, "hostile:Value", [str(tmp_path)], timeout=timeout)
+    try:
+        card = run(worker, "t", examples=3, max_depth=100, depth_timeout=10, target_timeout=60)
+    finally:
+        worker.close()
+    return {r.check: r for r in card.rows}
+
+
+def test_a_hang_or_crash_is_never_taken_for_a_refusal_or_a_wrong_number(tmp_path):
+    # Value('abc') hangs: that row is TIMEOUT (it was PASS: a hang looked like a refusal), and
+    # the nan row still asks the engine (it refuses nan: PASS).
+    hangs = ENGINE.replace("BUG", "pass").replace(
+        '            raise TypeError("data must be a number")', "            time.sleep(3600)"
+    )
+    rows = card_of(tmp_path, hangs)
+    assert rows["bad input: Value() refuses non-numbers"].status == TIMEOUT
+    assert rows["bad input: Value() refuses nan and inf"].status == PASS
+    # backward(create_graph=True) aborts: the second-order row is CRASH (it was WRONG).
+    aborts = ENGINE.replace("BUG", "pass").replace(
+        "    def backward(self):",
+        "    def backward(self, create_graph=False):\n        if create_graph:\n            os.abort()",
+    )
+    second = card_of(tmp_path, aborts)[
+        "second order: backward(create_graph=True), then the gradient's backward()"
+    ]
+    assert (second.status, second.severity) == (CRASH, CRASH), second

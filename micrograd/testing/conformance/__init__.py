@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .checks import Checks
 from .report import (
@@ -55,30 +56,37 @@ def run(
     checks = Checks(target, examples, max_depth, depth_timeout, twin)
     checks.deadline = start + target_timeout
     card = Scorecard(label, target.describe)
-    for row in checks.rows():
+    for made in checks.rows():
         incident, checks.incident = checks.incident, None
-        if incident is not None and row.status == FAIL:
-            # CRASH or TIMEOUT when that is what the row reports; a row that failed on a
-            # wrong number while the engine also crashed stays FAIL, the crash noted.
-            said = {"Crash": CRASH, "Timeout": TIMEOUT, "time ran out": TIMEOUT}
-            row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
-            if row.status != FAIL:
-                row.severity = row.status
-                if "code" in incident:  # the code it died or hung on, not a shrunk example
-                    row.detail, row.also = incident["message"], []
-                    row.example = checks.show(incident["code"])
-            tail = incident.get("stderr", "").strip().splitlines()[-3:]
-            note = incident["message"] if incident["message"] not in row.detail else ""
-            note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)
-            if note:
-                row.detail += f" ({note})"
-        for finding in row.findings:
-            finding.severity = finding.severity or severity(row)
-        card.rows.append(row)
-        if progress:
-            progress(row.check)
+        for row in made:  # every row of the check during which the engine crashed or hung
+            _note(row, incident, checks)
+            for finding in row.findings:
+                finding.severity = finding.severity or severity(row)
+            card.rows.append(row)
+            if progress:
+                progress(row.check)
     card.seconds = time.monotonic() - start
     return card
+
+
+def _note(row: Row, incident: dict[str, Any] | None, checks: Checks) -> None:
+    """A failing row during whose check the engine crashed or hung: CRASH or TIMEOUT when
+    that is what the row reports (with the code it died on); a row that failed on a wrong
+    number while the engine also crashed stays FAIL, the crash noted."""
+    if incident is None or row.status != FAIL:
+        return
+    said = {"Crash": CRASH, "Timeout": TIMEOUT, "time ran out": TIMEOUT}
+    row.status = next((v for k, v in said.items() if k in row.detail), FAIL)
+    if row.status != FAIL:
+        row.severity = row.status
+        if "code" in incident:  # the code it died or hung on, not a shrunk example
+            row.detail, row.also = incident["message"], []
+            row.example = checks.show(incident["code"])
+    tail = incident.get("stderr", "").strip().splitlines()[-3:]
+    note = incident["message"] if incident["message"] not in row.detail else ""
+    note = "; ".join(x for x in (note, "stderr: " + " / ".join(tail) if tail else "") if x)
+    if note:
+        row.detail += f" ({note})"
 
 
 __all__ = [

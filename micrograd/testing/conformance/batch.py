@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -23,13 +24,17 @@ from typing import Any
 
 
 def slug(target: str) -> str:
-    """The file name of a target's scorecard (and of its virtualenv): never empty, hidden or
-    a parent (``.`` is ``target-`` and a digest of it), so no target can name another's
-    folder."""
-    if target and Path(target).exists():  # a path by where it is: "." is the folder's own name
+    """The file name of a target's scorecard (and of its virtualenv): a path by where it is
+    (``.`` is its folder's name), never empty or hidden; a name longer than 80 characters
+    keeps its end (where paths differ) and a digest of the whole, so no two targets share
+    one folder."""
+    if target and Path(target).exists():
         target = Path(target).resolve().as_posix()
-    name = re.sub(r"[^\w.=-]+", "_", target).strip("._")[:80]
-    return name or "target-" + hashlib.sha256(target.encode()).hexdigest()[:8]
+    name = re.sub(r"[^\w.=-]+", "_", target).strip("._")
+    digest = hashlib.sha256(target.encode()).hexdigest()[:8]
+    if len(name) > 80:
+        return f"{name[-71:].lstrip('._')}-{digest}"
+    return name or f"target-{digest}"
 
 
 def batch_targets(source: Path) -> list[str]:
@@ -66,6 +71,7 @@ def grade(
             str(card_dir),
             *options,
         ]
+        shutil.rmtree(card_dir, ignore_errors=True)  # a card left by an earlier run is not this one
         start = time.monotonic()
         done = subprocess.run(cmd, capture_output=True, text=True)
         card = card_dir / f"{slug(target)}.json"

@@ -29,9 +29,10 @@ from ..oracle import (
     oracle_gradients,
     run_mp,
 )
-from ..programs import Program, op_params, points, programs, spell
+from ..programs import INFIX, Program, op_params, points, programs, spell
 from .report import (
     CONVENTION,
+    CRASH,
     FAIL,
     HARDENING,
     LOOSE_ATOL,
@@ -40,6 +41,7 @@ from .report import (
     PASS,
     PRECISION,
     RANK,
+    TIMEOUT,
     WRONG,
     Row,
 )
@@ -106,6 +108,13 @@ class Checks:
         if not answer.get("ok", True) and answer.get("error") in ("Crash", "Timeout"):
             self.incident = self.incident or {**answer, "code": code}
         return answer
+
+    def died_row(self, name: str, answer: dict[str, Any], code: str) -> Row:
+        """The row ``name`` as CRASH or TIMEOUT: the engine died or hung on ``code``."""
+        status = CRASH if answer["error"] == "Crash" else TIMEOUT
+        tail = answer.get("stderr", "").strip().splitlines()[-3:]
+        detail = answer["message"] + (f" (stderr: {' / '.join(tail)})" if tail else "")
+        return Row(name, status, detail, self.show(code), severity=status)
 
     def settings(self, examples: int | None = None) -> settings:
         # Derandomised: a scorecard is reproducible; no database: nothing left behind; no
@@ -176,6 +185,7 @@ class Checks:
         search."""
         found: list[tuple[Any, str]] = []
         kinds: list[frozenset[str]] = []
+        check = _guarded(check)  # an error on a malformed answer has a kind too
 
         def unseen(example: Any) -> None:
             try:
@@ -207,9 +217,12 @@ class Checks:
             code = "\n".join([f"x{i} = Value(0.7)" for i in range(n)]) + (
                 f"\nv0 = {spell(op, names, params)}"
             )
+            self.incident = None  # each op asks the engine, whatever the last one did
             answer = self.exec(code, ["v0"])
             if answer["ok"]:
                 self.ops.append(op)
+            elif _died(answer):
+                self.ops.append(op)  # its own row asks again, and says CRASH or TIMEOUT
             elif answer["error"] in (
                 "AttributeError",
                 "TypeError",
@@ -526,7 +539,8 @@ class Checks:
             once = self.exec(_program_code(program), names)
             many = self.exec(_program_code(program, backward=k), names)
             if not (once["ok"] and many["ok"]):
-                raise GradcheckError(f"raises {(many if once['ok'] else once)['message']}")
+                bad = many if once["ok"] else once
+                raise GradcheckError(f"raises {bad['error']}: {bad['message']}")
             _, bounds = node_error_bounds(program)
             for n in names:
                 g1, gk = once["nodes"][n][1], many["nodes"][n][1]
@@ -574,7 +588,9 @@ class Checks:
         if not answer["ok"]:
             if answer["error"] == "TypeError" and "create_graph" in answer["message"]:
                 return Row(name, NA, "backward() takes no create_graph")
-            return Row(name, FAIL, f"raises {answer['message']}", self.show(code))
+            return Row(
+                name, FAIL, f"raises {answer['error']}: {answer['message']}", self.show(code)
+            )
         got = [answer["nodes"]["ga"][0], answer["nodes"]["a"][1], answer["nodes"]["b"][1]]
         if got != [-6.0, -4.0, 3.0]:
             return Row(
@@ -604,6 +620,10 @@ class Checks:
             )
 
         def survives(n: int) -> str | None:
+            if time.monotonic() > self.deadline:
+                late = {"ok": False, "error": "Timeout", "message": "the target's time ran out"}
+                self.incident = self.incident or late
+                return "Timeout: the target's time ran out"
             answer = self.target.probe(
                 {"cmd": "exec", "code": chain(n), "read": []}, self.depth_timeout
             )
@@ -646,9 +666,13 @@ class Checks:
             ("bad input: Value() refuses non-numbers", ["'abc'", "None", "[1.0]"]),
             ("bad input: Value() refuses nan and inf", ["float('nan')", "float('inf')"]),
         ):
+            self.incident = None  # each title asks the engine, whatever the last one did
             for bad in cases:
                 code = f"v = Value({bad})"
                 answer = self.exec(code)
+                if _died(answer):
+                    rows.append(self.died_row(title, answer, code))
+                    break
                 if answer["ok"]:
                     then = self.exec(f"v = Value({bad})\nw = v * 2\nw.backward()", ["w"])
                     after = (
@@ -678,6 +702,8 @@ class Checks:
                 for xs in _outside(op, params):
                     tried += 1
                     code, answer = self.op_case(op, xs, params)
+                    if _died(answer):
+                        return self.died_row(name, answer, code)
                     if answer["ok"]:
                         return Row(
                             name,
@@ -703,6 +729,8 @@ class Checks:
                     continue
                 tried += 1
                 code, answer = self.op_case(op, xs, params)
+                if _died(answer):
+                    return self.died_row(name, answer, code)
                 if answer["ok"]:
                     got = [
                         answer["nodes"]["v0"][0],
@@ -757,24 +785,30 @@ class Checks:
 
     # -- all
 
-    def rows(self) -> Iterator[Row]:
-        """Every row, in scorecard order (a generator: the caller shows progress)."""
-        yield self.basics()
-        yield self.discover_ops()
-        yield self.random_programs()
+    def rows(self) -> Iterator[list[Row]]:
+        """Every check's rows, in scorecard order: one list per check, so that a crash or hang
+        during a check marks each row it made (a generator: the caller shows progress)."""
+        yield [self.basics()]
+        yield [self.discover_ops()]
+        yield [self.random_programs()]
         for op in OPS.values():
-            yield self.op_row(op)
+            yield [self.op_row(op)]
             if op.kinks:
-                yield self.kink_row(op)
-        yield self.reflected_row()
-        yield self.reuse_row()
-        yield self.repeat_row()
-        yield self.second_order_row()
-        yield self.depth_row()
-        yield from self.bad_value_rows()
-        yield self.domain_row()
-        yield self.overflow_row()
-        yield from self.nn_rows()
+                yield [self.kink_row(op)]
+        yield [self.reflected_row()]
+        yield [self.reuse_row()]
+        yield [self.repeat_row()]
+        yield [self.second_order_row()]
+        yield [self.depth_row()]
+        yield self.bad_value_rows()
+        yield [self.domain_row()]
+        yield [self.overflow_row()]
+        yield self.nn_rows()
+
+
+def _died(answer: dict[str, Any]) -> bool:
+    """Whether the engine's process crashed or hung on a request (never a refusal)."""
+    return not answer.get("ok", True) and answer.get("error") in ("Crash", "Timeout")
 
 
 def _prints(program: Program, message: str) -> str:
@@ -805,11 +839,13 @@ def _exact_prints(op: Op, xs: Sequence[float], params: tuple[float, ...]) -> str
 
 
 def _ops_of(program: Program, message: str) -> frozenset[str]:
-    """What a failing program involves: its ops, and "number on the left" when one is."""
-    left = any(ins.args and not isinstance(ins.args[0], str) for ins in program.instrs)
-    return frozenset(
-        {ins.op for ins in program.instrs} | ({"number on the left"} if left else set())
-    )
+    """What a failing program involves: its ops, an operator with a number on its left named
+    apart (``sub, number on the left``: the engine's reflected method, not ``Value - Value``)."""
+    kinds = set()
+    for ins in program.instrs:
+        left = OPS[ins.op].syntax in INFIX and not isinstance(ins.args[0], str)
+        kinds.add(f"{ins.op}, number on the left" if left else ins.op)
+    return frozenset(kinds)
 
 
 def _output_of(case: Any, message: str) -> frozenset[str]:
