@@ -26,6 +26,7 @@ from micrograd.testing.conformance import (
     Worker,
     run,
 )
+from micrograd.testing.conformance.batch import slug
 from tests.engines.lecture import Value as LectureFaithful
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -468,7 +469,7 @@ def test_an_engine_called_micrograd_is_checked_as_its_own_code_never_ours(tmp_pa
     # Imported as it is, from its folder: the student's micrograd, with its relu bug.
     out = tmp_path / "out"
     assert conformance.main([str(student), "--no-install", "--out", str(out), *quick]) == 0
-    card = json.loads(next(out.glob("*alice.json")).read_text())
+    card = json.loads((out / f"{slug(str(student))}.json").read_text())
     assert card["engine"]["value"] == "micrograd.engine:Value"
     relu = next(r for r in card["rows"] if r["check"] == "relu: values and derivatives")
     assert relu["severity"] == "WRONG", relu

@@ -34,7 +34,8 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     assert int(rows["quits:Value"]["CRASH"]) >= 1
     grades = json.loads((tmp_path / ".conformance/grades.json").read_text())
     assert [g["target"] for g in grades] == list(rows)
-    assert (tmp_path / ".conformance/cards/wrong_Value/wrong_Value.md").exists()
+    name = slug("wrong:Value")
+    assert (tmp_path / f".conformance/cards/{name}/{name}.md").exists()
     assert "| `wrong:Value` |" in (tmp_path / ".conformance/grades.md").read_text()
 
 
@@ -45,7 +46,7 @@ def test_no_target_names_another_ones_folder():
     assert all(n and not n.startswith(".") for n in names), names
     assert len(set(names)) == len(names), names
     assert slug(".") == slug(str(Path.cwd())) == slug("./")  # a path by where it is
-    assert slug("pkg.mod:Value") == "pkg.mod_Value"  # readable where it can be
+    assert slug("pkg.mod:Value").startswith("pkg.mod_Value-")  # readable where it can be
 
 
 def test_long_targets_keep_their_distinct_ends(tmp_path):
@@ -65,3 +66,19 @@ def test_no_install_imports_a_package_folder_from_its_parent(tmp_path):
     (tmp_path / "project" / "train.py").write_text("raise SystemExit('a script')\n")
     assert importable(pkg) == ("gradlib", [str(tmp_path / "project")])
     assert importable(tmp_path / "project") == ("gradlib", [str(tmp_path / "project")])
+
+
+def test_targets_that_differ_only_in_replaced_characters_keep_apart(tmp_path):
+    # "Anna Lee" and "Anna_Lee" (or a/b and a_b) once shared a card and a virtualenv: a
+    # name is kept verbatim only when nothing in it had to be replaced.
+    (tmp_path / "Anna Lee").mkdir()
+    (tmp_path / "Anna_Lee").mkdir()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a_b").mkdir()
+    pairs = [("Anna Lee", "Anna_Lee"), ("a/b", "a_b"), ("pkg:Value", "pkg_Value")]
+    for left, right in pairs:
+        paths = [str(tmp_path / left), str(tmp_path / right)] if ":" not in left else [left, right]
+        assert slug(paths[0]) != slug(paths[1]), paths
+    assert slug("pkg_Value") == "pkg_Value"
+    assert slug("micrograd==0.1.0") == "micrograd==0.1.0"
+    assert slug("pkg:Value").startswith("pkg_Value-")  # readable, and a digest of the whole

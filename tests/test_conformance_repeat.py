@@ -12,6 +12,7 @@ from pathlib import Path
 
 from micrograd import conformance
 from micrograd.testing.conformance import FAIL, PASS, Row, Scorecard, Worker
+from micrograd.testing.conformance.batch import slug
 from micrograd.testing.conformance.report import merged
 
 ENGINES = Path(__file__).parent / "engines"
@@ -51,7 +52,8 @@ def test_repeat_exposes_an_engine_that_depends_on_the_order_of_a_set(tmp_path, m
     shutil.copy(ENGINES / "bfs_order.py", tmp_path)
     quick = ["--examples", "3", "--max-depth", "500", "--no-speed", "--report-only"]
     assert conformance.main(["bfs_order:Value", "--repeat", str(runs), *quick]) == 0
-    card = json.loads((tmp_path / ".conformance/bfs_order_Value.json").read_text())
+    name = slug("bfs_order:Value")
+    card = json.loads((tmp_path / f".conformance/{name}.json").read_text())
     row = next(r for r in card["rows"] if r["check"] == REUSE)
     assert row["status"] == FAIL
     assert row["detail"].endswith(

@@ -25,16 +25,17 @@ from typing import Any
 
 def slug(target: str) -> str:
     """The file name of a target's scorecard (and of its virtualenv): a path by where it is
-    (``.`` is its folder's name), never empty or hidden; a name longer than 80 characters
-    keeps its end (where paths differ) and a digest of the whole, so no two targets share
-    one folder."""
+    (``.`` is its folder's name), never empty or hidden, and never another target's. A name
+    is kept verbatim when nothing in it had to be replaced (``micrograd==0.1.0``); otherwise
+    it is the readable name and a digest of the whole (``a/b`` and ``a_b`` differ), its end
+    kept (where paths differ) when it is longer than 80 characters."""
     if target and Path(target).exists():
         target = Path(target).resolve().as_posix()
     name = re.sub(r"[^\w.=-]+", "_", target).strip("._")
+    if name == target and 0 < len(name) <= 80:
+        return name
     digest = hashlib.sha256(target.encode()).hexdigest()[:8]
-    if len(name) > 80:
-        return f"{name[-71:].lstrip('._')}-{digest}"
-    return name or f"target-{digest}"
+    return f"{name[-71:].lstrip('._') or 'target'}-{digest}"
 
 
 def batch_targets(source: Path) -> list[str]:
