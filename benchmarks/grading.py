@@ -59,7 +59,7 @@ def engines(count: int) -> dict[str, tuple[str, dict]]:
     made: dict[str, tuple[str, dict]] = {
         "control_template": (corpus.TEMPLATE, {"control": True}),
         "control_lecture": (inspect.getsource(lecture), {"control": True}),
-        "control_hostile_template": (hostile.ENGINE.replace("BUG", "pass"), {"control": True}),
+        "control_hostile_template": (hostile.engine(), {"control": True}),
     }
     for i, (bug, (old, new, which, severity)) in enumerate(corpus.BUGS.items()):
         made[f"bug{i:02d}"] = (
@@ -68,7 +68,7 @@ def engines(count: int) -> dict[str, tuple[str, dict]]:
         )
     for i, (bug, (code, status)) in enumerate(hostile.BUGS.items()):
         made[f"hostile{i}"] = (
-            hostile.ENGINE.replace("BUG", code),
+            hostile.engine(code),
             {"hostile": bug, "relu": status},
         )
     for a, b in itertools.combinations(corpus.BUGS, 2):

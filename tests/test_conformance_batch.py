@@ -8,15 +8,15 @@ from pathlib import Path
 
 from micrograd import conformance
 from micrograd.testing.conformance.batch import slug
-from tests.engines.hostile import ENGINE
+from tests.engines.hostile import engine
 
 
 def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # module paths import from the current directory
-    (tmp_path / "right.py").write_text(ENGINE.replace("BUG", "pass"))
+    (tmp_path / "right.py").write_text(engine())
     wrong = "return self._node(0.0, (self,), (1.0,))"  # relu' = 1 below 0
-    (tmp_path / "wrong.py").write_text(ENGINE.replace("BUG", wrong))
-    (tmp_path / "quits.py").write_text(ENGINE.replace("BUG", "exit(3)"))
+    (tmp_path / "wrong.py").write_text(engine(wrong))
+    (tmp_path / "quits.py").write_text(engine("exit(3)"))
     (tmp_path / "class.csv").write_text("target\nright:Value\nwrong:Value\nquits:Value\n")
     batch = ["--batch", "class.csv", "-j", "2", "--no-speed", "--profile", "course"]
     quick = ["--examples", "5", "--max-depth", "500", "--timeout", "5", "--target-timeout", "60"]
