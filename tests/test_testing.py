@@ -1,13 +1,17 @@
 """The public testing tools say what is wrong: malformed programs, kinks, short failures."""
 
+import math
+
 import pytest
 
 from micrograd import Value
+from micrograd.ops import Domain
 from micrograd.testing import (
     GradcheckError,
     Instr,
     Program,
     check_program,
+    edge_points,
     gradcheck,
     one_sided_differences,
 )
@@ -160,3 +164,12 @@ def test_check_program_near_a_kink_says_the_central_difference_straddles_it():
     with pytest.raises(GradcheckError, match=r"^d/dx0 = 1.0, finite differences say 0.50") as e:
         check_program(program)
     assert "but x0 is near a kink: the central difference" in str(e.value).split("\n")[0]
+
+
+def test_edge_points_keep_both_zeros_and_add_the_ops_own_edges_once():
+    points = edge_points(Domain(lo=0.0, hi=5.0, holes=(1.0,)), kinks=(3.0, 0.5))
+    signs = [math.copysign(1.0, x) for x in points if x == 0.0]
+    assert signs == [1.0, -1.0]  # 0.0 == -0.0, yet each is an edge of its own
+    assert {3.0, 5.0} <= set(points)  # a kink and the domain's finite upper end
+    assert len(points) == len({(x, math.copysign(1.0, x)) for x in points})  # each once
+    assert all(math.isfinite(x) for x in edge_points())  # REAL's ends are not inputs

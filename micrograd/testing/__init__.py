@@ -3,7 +3,8 @@
 Needs the ``test`` extra (hypothesis, mpmath). One idea per module:
 
 - ``programs``: random expression graphs as straight-line programs, and their Hypothesis
-  strategies (``programs()``, ``points()``, ``op_params()``), runnable on any engine.
+  strategies (``programs()``, ``points()``, ``op_params()``) and the edge inputs every op check tries
+  (``edge_points()``), runnable on any engine.
 - ``oracle``: the precise oracle (mpmath at ORACLE_DPS digits) and the error model
   (``error_bounds``, ULPS).
 - ``gradcheck``: finite differences, ``gradcheck`` and ``check_program``.
@@ -45,9 +46,11 @@ from .oracle import (
 )
 from .programs import (
     BOUND,
+    EDGES,
     MARGIN,
     Instr,
     Program,
+    edge_points,
     op_params,
     points,
     program_of,
@@ -61,6 +64,7 @@ from .reference import reference_backward
 
 __all__ = [
     "BOUND",
+    "EDGES",
     "EPS",
     "MARGIN",
     "ORACLE_ATOL",
@@ -73,6 +77,7 @@ __all__ = [
     "central_difference",
     "check_program",
     "check_second_order",
+    "edge_points",
     "engine_gradients",
     "error_bounds",
     "gradcheck",

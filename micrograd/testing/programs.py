@@ -18,7 +18,8 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from ..engine import Value, apply
-from ..ops import OPS, VARIADIC, Domain, Op
+from ..ops import OPS, REAL, VARIADIC, Domain, Op
+from .floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 
 BOUND = 1e3  # drawn programs keep every value and local partial within +-BOUND ...
 MARGIN = 0.05  # ... and every op input this far from its domain's edges and its kinks
@@ -271,6 +272,27 @@ def points(
         if abs(x - e) < MARGIN:  # step over the hole or kink, inwards
             x = e + 2 * MARGIN if e + 2 * MARGIN <= hi else e - 2 * MARGIN
     return x
+
+
+# Where formulas and domains change, simplest first: zero and its sign, the least subnormal,
+# a half and small integers; +-20 and +-400, where exp-based formulas overflow an intermediate
+# step (exp(2x) past x = 355) while the result is finite; +-1e300 and +-MAX, where a product or
+# a sum overflows; the signed least subnormal and the least normal, where precision is lost.
+EDGES = (
+    *(0.0, -0.0, LEAST_SUBNORMAL, 0.5, 1.0, -1.0, 2.0),
+    *(20.0, -20.0, 400.0, -400.0, 1e300, -1e300, MAX, -MAX),
+    *(-LEAST_SUBNORMAL, SMALLEST_NORMAL),
+)
+
+
+def edge_points(domain: Domain = REAL, kinks: Collection[float] = ()) -> list[float]:
+    """The inputs every op check tries beyond the drawn ones: EDGES, then the kinks and the
+    domain's finite ends and holes; each float once (0.0 and -0.0 are two), in that order."""
+    points: dict[tuple[float, float], float] = {}
+    for x in (*EDGES, *kinks, domain.lo, domain.hi, *domain.holes):
+        if math.isfinite(x):
+            points.setdefault((x, math.copysign(1.0, x)), x)
+    return list(points.values())
 
 
 def op_params(op: Op) -> st.SearchStrategy[tuple[float, ...]]:

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from micrograd import OpError, Value, apply
 from micrograd.ops import VARIADIC
 from micrograd.testing import ORACLE_DPS, op_params, points
-from micrograd.testing.floats import LEAST_SUBNORMAL, MAX, SMALLEST_NORMAL
 from micrograd.testing.oracle import (
     beyond_float64,
     may_overflow,
@@ -26,6 +25,7 @@ from micrograd.testing.oracle import (
     op_mismatches,
     op_tolerance,
 )
+from micrograd.testing.programs import edge_points
 from tests.helpers import each_op, same_float
 
 
@@ -59,21 +59,9 @@ def test_value_and_partials_match_mpmath(op, data):
 
 def any_float(domain, kinks):
     """Every finite float, with the edges, kinks and extremes drawn often."""
-    special = {
-        0.0,
-        -0.0,
-        LEAST_SUBNORMAL,
-        -LEAST_SUBNORMAL,
-        1.0,
-        -1.0,
-        MAX,
-        -MAX,
-        SMALLEST_NORMAL,
-        *kinks,
-    }
-    special |= {e for e in (domain.lo, domain.hi, *domain.holes) if math.isfinite(e)}
     return st.one_of(
-        st.sampled_from(sorted(special)), st.floats(allow_nan=False, allow_infinity=False)
+        st.sampled_from(edge_points(domain, kinks)),
+        st.floats(allow_nan=False, allow_infinity=False),
     )
 
 
@@ -85,19 +73,12 @@ def test_any_finite_input_gives_the_right_answer_or_a_clear_error(op, data):
     check_any_input(op, [data.draw(any_float(d, op.kinks)) for d in domains], params)
 
 
-def specials(domain, kinks):
-    return sorted(
-        {0.0, -0.0, LEAST_SUBNORMAL, 0.5, 1.0, -1.0, 2.0, -MAX, *kinks}
-        | {e for e in (domain.lo, *domain.holes) if math.isfinite(e)}
-    )
-
-
 @each_op
 def test_every_edge_and_extreme_input_gives_the_right_answer_or_a_clear_error(op):
     # The fuzz above, run exhaustively over the points where domains and formulas change.
     for params in itertools.product(*op.params.values()):
         domains = op.domains(*params) * (2 if op.arity == VARIADIC else 1)
-        for xs in itertools.product(*(specials(d, op.kinks) for d in domains)):
+        for xs in itertools.product(*(edge_points(d, op.kinks) for d in domains)):
             check_any_input(op, list(xs), params)
 
 

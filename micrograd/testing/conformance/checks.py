@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ...ops import OPS, VARIADIC, Op
-from ..floats import LEAST_SUBNORMAL, MAX
 from ..gradcheck import GradcheckError, check_program
 from ..oracle import (
     EPS,
@@ -29,7 +28,7 @@ from ..oracle import (
     oracle_gradients,
     run_mp,
 )
-from ..programs import INFIX, Program, op_params, points, programs, spell
+from ..programs import INFIX, Program, edge_points, op_params, points, programs, spell
 from .report import (
     CONVENTION,
     CRASH,
@@ -910,31 +909,13 @@ def _domains(op: Op, params: tuple[float, ...], n: int) -> tuple[Any, ...]:
     return op.domains(*params) * (n if op.arity == VARIADIC else 1)
 
 
-SPECIALS = [
-    0.0,
-    -0.0,
-    LEAST_SUBNORMAL,
-    0.5,
-    1.0,
-    -1.0,
-    2.0,
-    20.0,
-    -20.0,
-    400.0,
-    -400.0,
-    1e300,
-    -1e300,
-    MAX,
-    -MAX,
-]
-
-
 def _edges(op: Op, big: bool = False) -> Iterator[tuple[list[float], tuple[float, ...]]]:
-    """Edge and extreme inputs for op, simplest first: the specials for each param (beyond
-    +-400 only for one-input ops, or with ``big``)."""
+    """Edge and extreme inputs for op, simplest first: edge_points for each input, for each
+    param (beyond +-400 only for one-input ops, or with ``big``)."""
     n = 2 if op.arity == VARIADIC else op.arity
     for params in itertools.product(*op.params.values()):
-        for xs in itertools.product(SPECIALS, repeat=n):
+        inputs = [edge_points(d, op.kinks) for d in _domains(op, params, n)]
+        for xs in itertools.product(*inputs):
             if big or n == 1 or max(map(abs, xs)) <= 400:
                 yield list(xs), params
 
