@@ -3,7 +3,8 @@
 A TARGET is a pip requirement (``micrograd==0.1.0``), a path to a project, or a module path
 (``mypkg.engine:Value``). A requirement or a path is installed into its own virtualenv under
 OUTDIR/venvs, reused by later runs while the target is the same (a path: while its files are
-unchanged; with --no-install a path is imported as it is, from its folder); a module path is
+unchanged; a path with no pyproject.toml, setup.py or setup.cfg, or any path with --no-install,
+is imported as it is, from its folder); a module path is
 imported by this interpreter from the current directory. The engine runs in a worker process
 (micrograd/runner.py) that starts the adapter (micrograd/testing/adapter.py) from its source
 and refuses to import anything from this package, so an engine called ``micrograd`` is always
@@ -50,11 +51,15 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = Path(workloads.__file__)
 # Top-level files of a project that are not its engine (--no-install).
 NOT_ENGINES = {"setup", "conftest", "noxfile", "tasks", "manage", "main", "train", "run", "demo"}
+# Folders that pip or a run makes inside a project: not part of its content.
+MADE = {"__pycache__", "build", "dist"}
+# A folder pip can install has one of these; any other path is imported as it is.
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 def environment(
-    target: str, outdir: Path, log: list[str], install: bool = True
+    target: str, venvs: Path, log: list[str], install: bool = True
 ) -> tuple[str, str, list[str]]:
     """(python, adapter spec, extra sys.path) for ``target``, installing it if it needs to be.
 
@@ -65,16 +70,24 @@ def environment(
         return sys.executable, target, [str(Path.cwd())]
     if not install and Path(target).exists():
         return (sys.executable, *importable(Path(target).resolve()))
+    if Path(target).exists() and not any((Path(target) / f).is_file() for f in PROJECT_FILES):
+        # A submission with no build file (an engine.py, a micrograd/ folder): pip cannot
+        # install it, so it is imported as --no-install would.
+        found = importable(Path(target).resolve())
+        log.append(
+            f"{target}: no {', '.join(PROJECT_FILES[:-1])} or {PROJECT_FILES[-1]}: imported as it is ({found[0]})"
+        )
+        return (sys.executable, *found)
     is_path = Path(target).exists()
     source = str(Path(target).resolve()) if is_path else target
-    env = (outdir / "venvs" / slug(target)).resolve()
+    env = (venvs / slug(target)).resolve()
     marker = env / "conformance-target.json"
     report = env / "pip-report.json"
     key = f"{source} {content_digest(Path(source))}" if is_path else target
     try:
         python = runner.virtualenv(env, ["--report", str(report), source], key)
     except RuntimeError as e:
-        raise ConformanceError(f"pip install {source} failed: {e}") from None
+        raise ConformanceError(str(e)) from None  # "pip install SOURCE failed (...): its tail"
     if marker.exists() and json.loads(marker.read_text()).get("key") == key:
         return str(python), json.loads(marker.read_text())["spec"], []
     names = [
@@ -110,12 +123,17 @@ def importable(path: Path) -> tuple[str, list[str]]:
 
 
 def content_digest(path: Path) -> str:
-    """A digest of the files of a project (or of one file), caches and VCS folders left out."""
-    skip = {".git", "__pycache__", ".nox", ".venv", "build", "dist", ".pytest_cache"}
+    """A digest of the files of a project (or of one file): what pip or a run makes inside it
+    (build/, dist/, *.egg-info, __pycache__) and hidden folders (.git, .venv, .conformance with
+    its virtualenvs) are left out, so installing it or checking it leaves its digest as it was."""
     h = hashlib.sha256()
     files = [path] if path.is_file() else sorted(path.rglob("*"))
     for f in files:
-        if f.is_file() and not skip & set(f.parts) and not f.name.endswith(".egg-info"):
+        parts = f.relative_to(path).parts[:-1] if f != path else ()  # its folders in the project
+        made = any(
+            p.startswith(".") or p in MADE or p.endswith(".egg-info") for p in parts
+        ) or f.name.endswith((".pyc", ".pyo"))
+        if f.is_file() and not made:
             h.update(f.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
@@ -214,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path(".conformance"), help="OUTDIR (default .conformance)"
     )
     parser.add_argument(
+        "--venvs",
+        type=Path,
+        help="where each installed target's virtualenv is kept, and reused while the target is "
+        "the same (default OUTDIR/venvs; a batch's engines share its OUTDIR/venvs)",
+    )
+    parser.add_argument(
         "--examples",
         type=int,
         default=100,
@@ -274,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         "--no-install",
         action="store_true",
         help="import each path target as it is, from its folder (or its src/), instead of "
-        "pip-installing it into a virtualenv: for engines that need nothing installed",
+        "pip-installing it into a virtualenv: for engines that need nothing installed (a path "
+        "with no pyproject.toml, setup.py or setup.cfg is imported so without it)",
     )
     parser.add_argument("--no-speed", action="store_true", help="leave out the speed ratios")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even when a row fails")
@@ -306,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be above 0, got {getattr(args, name)}")
 
     args.out.mkdir(parents=True, exist_ok=True)
+    args.venvs = args.venvs or args.out / "venvs"
     if args.batch or args.jobs > 1:
         return grade(targets, args.out, _child_options(args), args.jobs, args.report_only)
 
@@ -346,6 +372,7 @@ def _child_options(args: argparse.Namespace) -> list[str]:
     ]
     opts += [f"--map={m}" for m in args.map]
     opts += ["--no-install"] if args.no_install else []
+    opts += ["--venvs", str(args.venvs.resolve())]  # one folder for the batch: reused next run
     return [*opts, "--no-speed"] if args.no_speed else opts
 
 
@@ -362,7 +389,7 @@ def check_target(
     target's error). With ``--repeat N`` the checks run N times, each in a fresh process with
     its own hash seed (0, 1, ...), and the card is their merge (report.merged)."""
     try:
-        python, spec, paths = environment(target, args.out, log, install=not args.no_install)
+        python, spec, paths = environment(target, args.venvs, log, install=not args.no_install)
     except (ConformanceError, subprocess.CalledProcessError, OSError) as e:
         errors[target] = str(e)
         print(f"[{target}] not checked: {e}", file=sys.stderr)

@@ -4,10 +4,14 @@ and each engine's own scorecard. The engines are module paths: nothing to instal
 
 import csv
 import json
+import sys
 from pathlib import Path
+from subprocess import CompletedProcess
+
+import pytest
 
 from micrograd import conformance
-from micrograd.testing.conformance.batch import slug
+from micrograd.testing.conformance.batch import grade_row, slug
 from tests.engines.hostile import engine
 
 
@@ -82,3 +86,73 @@ def test_targets_that_differ_only_in_replaced_characters_keep_apart(tmp_path):
     assert slug("pkg_Value") == "pkg_Value"
     assert slug("micrograd==0.1.0") == "micrograd==0.1.0"
     assert slug("pkg:Value").startswith("pkg_Value-")  # readable, and a digest of the whole
+
+
+def test_a_folder_that_is_not_a_pip_project_is_imported_as_it_is(tmp_path):
+    # A submission is often an engine.py, or a micrograd/ folder, with no setup.py or
+    # pyproject.toml: pip cannot install it, so it was "not checked". It is imported as it is,
+    # and the log says so; a folder with no Python in it says that instead.
+    from micrograd.conformance import ConformanceError, environment
+
+    bob = tmp_path / "bob"
+    bob.mkdir()
+    (bob / "engine.py").write_text(engine())
+    log: list[str] = []
+    python, spec, paths = environment(str(bob), tmp_path / "out" / "venvs", log)
+    assert (python, spec, paths) == (sys.executable, "engine", [str(bob)])
+    assert "no pyproject.toml, setup.py or setup.cfg: imported as it is" in log[-1], log
+    assert not (tmp_path / "out" / "venvs").exists()  # nothing was installed
+    (tmp_path / "dave").mkdir()
+    with pytest.raises(ConformanceError, match="no Python package or module to import"):
+        environment(str(tmp_path / "dave"), tmp_path / "out" / "venvs", log)
+
+
+def test_a_target_not_checked_says_why_once(tmp_path):
+    # The grade once read "not checked: [t] not checked: pip install t failed: pip install t
+    # failed (exit status 1): / ...": the CLI's reason, with its prefix, as the batch found it.
+    said = "creating a virtualenv\n[sub/t] not checked: pip install t failed (exit status 1):\nERROR: no"
+    row = grade_row("sub/t", tmp_path / "none.json", CompletedProcess([], 2, "", said), 1.0)
+    assert row["summary"] == "not checked: pip install t failed (exit status 1): / ERROR: no"
+
+
+def test_a_batch_reuses_each_projects_virtualenv_while_its_files_are_unchanged(tmp_path):
+    # Each engine's virtualenv once lived in its card's folder, which a batch deletes before
+    # grading it again: every run installed every submission anew.
+    carol = tmp_path / "subs" / "carol"
+    carol.mkdir(parents=True)
+    (carol / "engine.py").write_text(engine())
+    (carol / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "carol-engine"\nversion = "1"\n[tool.setuptools]\npy-modules = ["engine"]\n'
+    )
+    out = tmp_path / "grades"
+    quick = ["--examples", "3", "--max-depth", "100", "--no-speed", "--report-only"]
+    run = ["--batch", str(tmp_path / "subs"), "--out", str(out), *quick]
+    stamp = out / "venvs" / slug(str(carol)) / "micrograd-runner.json"
+    assert conformance.main(run) == 0
+    made = stamp.stat().st_mtime_ns
+    assert conformance.main(run) == 0
+    assert stamp.stat().st_mtime_ns == made  # the same virtualenv: nothing installed again
+    (carol / "engine.py").write_text(engine() + "\n# changed\n")
+    assert conformance.main(run) == 0
+    assert stamp.stat().st_mtime_ns != made  # a changed submission is installed again
+    name = slug(str(carol))
+    assert (out / "cards" / name / f"{name}.json").exists()
+
+
+def test_a_projects_digest_is_its_own_files_only(tmp_path):
+    # What pip and a run make inside a project (build/, *.egg-info/, .conformance/ with its
+    # virtualenvs) once changed its digest, so it was installed again on every run; and a
+    # project inside a folder named build/ had no files in its digest at all.
+    from micrograd.conformance import content_digest
+
+    project = tmp_path / "build" / "dan"
+    project.mkdir(parents=True)
+    (project / "engine.py").write_text("x = 1\n")
+    before = content_digest(project)
+    for made in ["build/lib/engine.py", "dan.egg-info/PKG-INFO", ".conformance/venvs/a/x.py"]:
+        (project / made).parent.mkdir(parents=True, exist_ok=True)
+        (project / made).write_text("made\n")
+    assert content_digest(project) == before
+    (project / "engine.py").write_text("x = 2\n")
+    assert content_digest(project) != before

@@ -76,7 +76,7 @@ def grade(
         start = time.monotonic()
         done = subprocess.run(cmd, capture_output=True, text=True)
         card = card_dir / f"{slug(target)}.json"
-        row = _grade_row(target, card, done, time.monotonic() - start)
+        row = grade_row(target, card, done, time.monotonic() - start)
         with lock:
             grades[target] = row
             print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
@@ -95,13 +95,18 @@ def grade(
 SEVERITIES = ["WRONG", "PRECISION", "CONVENTION", "HARDENING", "CRASH", "TIMEOUT"]
 
 
-def _grade_row(
+def grade_row(
     target: str, card: Path, done: subprocess.CompletedProcess[str], seconds: float
 ) -> dict[str, Any]:
+    """One engine's line of the grades: from its card, or, with no card, the reason its CLI
+    gave for not checking it."""
     row: dict[str, Any] = {"target": target, "seconds": round(seconds, 1)}
     if not card.exists():
-        tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
-        row.update(status="not checked", fails=True, summary=f"not checked: {tail[:200]}")
+        said = (done.stderr or done.stdout).strip()
+        marker = f"[{target}] not checked: "  # the CLI's reason, when it could give one
+        why = said.rsplit(marker, 1)[1] if marker in said else "\n".join(said.splitlines()[-2:])
+        why = " / ".join(line.strip() for line in why.splitlines() if line.strip())
+        row.update(status="not checked", fails=True, summary=f"not checked: {why[:200]}")
         row.update(dict.fromkeys(SEVERITIES, 0), score="", first_wrong="")
         return row
     data = json.loads(card.read_text())
