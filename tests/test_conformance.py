@@ -297,6 +297,25 @@ def test_an_engine_with_other_names_is_told_what_is_missing_and_what_it_has(tmp_
     )
 
 
+def test_a_package_that_does_not_import_is_told_so_first(tmp_path, monkeypatch):
+    # A package whose engine imports what it does not declare (graphviz, nbdev) was told "no
+    # Value class", its import error in brackets after it.
+    from micrograd.testing import adapter
+
+    (tmp_path / "gradpkg").mkdir()
+    (tmp_path / "gradpkg" / "__init__.py").write_text("")
+    (tmp_path / "gradpkg" / "engine.py").write_text("import not_declared_anywhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(adapter, "IMPORT_ERRORS", [])
+    with pytest.raises(LookupError) as e:
+        adapter.discover("gradpkg")
+    assert str(e.value) == (
+        "gradpkg: a module does not import, so no Value class could be found: import gradpkg.engine: "
+        "ModuleNotFoundError: No module named 'not_declared_anywhere' (a package it needs but "
+        "does not declare?)"
+    )
+
+
 RENAMED = """
 class Tensor:
     def __init__(self, value, parents=(), partials=()):
