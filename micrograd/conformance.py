@@ -352,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
                 (args.out / f"{slug(target)}.md").write_text(card.to_markdown() + "\n")
                 (args.out / f"{slug(target)}.json").write_text(card.to_json() + "\n")
             write_summary(args.out, cards, errors)  # after every target: nothing is lost
+    except KeyboardInterrupt:
+        kept = f"; their scorecards: {args.out}/summary.md" if cards else ""
+        print(
+            f"\ninterrupted: {len(cards)} of {len(targets)} targets checked{kept}", file=sys.stderr
+        )
+        return 130
     finally:
         if ours is not None:
             ours.close()

@@ -152,6 +152,7 @@ class Worker:
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: IO[bytes] | None = None
         self.restarts = 0
+        self.asking = False  # a request is out and unanswered (an interrupt left it so)
 
     def start(self) -> dict[str, Any]:
         """Start the process (when it is not running); return its hello (or ``{"ok": True}``),
@@ -191,7 +192,10 @@ class Worker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # it died: the answer below says how
-        return self._answer(self.timeout if timeout is None else timeout)
+        self.asking = True
+        answer = self._answer(self.timeout if timeout is None else timeout)
+        self.asking = False
+        return answer
 
     def _answer(self, timeout: float | None) -> dict[str, Any]:
         try:
@@ -237,7 +241,12 @@ class Worker:
         self.proc.wait()
 
     def close(self) -> None:
-        """End the process: stdin closed, then killed if it has not exited within 10 s."""
+        """End the process: stdin closed, then killed if it has not exited within 10 s; killed
+        at once when a request is still out (an interrupt while it worked: it would not read
+        its stdin)."""
+        if self.asking:
+            self.kill()
+            self.asking = False
         if self.proc is not None and self.proc.poll() is None:
             try:
                 assert self.proc.stdin is not None

@@ -4,9 +4,11 @@ and each engine's own scorecard. The engines are module paths: nothing to instal
 
 import csv
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
-from subprocess import CompletedProcess
 
 import pytest
 
@@ -111,7 +113,9 @@ def test_a_target_not_checked_says_why_once(tmp_path):
     # The grade once read "not checked: [t] not checked: pip install t failed: pip install t
     # failed (exit status 1): / ...": the CLI's reason, with its prefix, as the batch found it.
     said = "creating a virtualenv\n[sub/t] not checked: pip install t failed (exit status 1):\nERROR: no"
-    row = grade_row("sub/t", tmp_path / "none.json", CompletedProcess([], 2, "", said), 1.0)
+    row = grade_row(
+        "sub/t", tmp_path / "none.json", subprocess.CompletedProcess([], 2, "", said), 1.0
+    )
     assert row["summary"] == "not checked: pip install t failed (exit status 1): / ERROR: no"
 
 
@@ -156,3 +160,37 @@ def test_a_projects_digest_is_its_own_files_only(tmp_path):
     assert content_digest(project) == before
     (project / "engine.py").write_text("x = 2\n")
     assert content_digest(project) != before
+
+
+def test_an_interrupted_batch_stops_at_once_and_keeps_the_grades_it_has(tmp_path):
+    # Ctrl-C once printed a traceback, waited for the engines being graded, and wrote each
+    # of them as "not checked: ^^^^ / KeyboardInterrupt".
+    (tmp_path / "right.py").write_text(engine())
+    (tmp_path / "stuck.py").write_text(
+        engine().replace(
+            "    def backward(self):",
+            "    def backward(self):\n        import time; time.sleep(3600)",
+            1,
+        )
+    )
+    (tmp_path / "class.csv").write_text("target\nright:Value\nstuck:Value\n")
+    quick = ["--examples", "3", "--max-depth", "100", "--no-speed", "--timeout", "600"]
+    cmd = [sys.executable, "-m", "micrograd.conformance", "--batch", "class.csv", "-j", "2"]
+    batch = subprocess.Popen([*cmd, *quick], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    grades = tmp_path / ".conformance" / "grades.json"
+    deadline = time.monotonic() + 120
+    while not (grades.exists() and "right:Value" in grades.read_text()):
+        assert batch.poll() is None, batch.communicate()
+        assert time.monotonic() < deadline, "the batch never graded right:Value"
+        time.sleep(0.2)
+    batch.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    try:
+        _, said = batch.communicate(timeout=30)
+    finally:
+        batch.kill()  # never leave it running, whatever happened
+    assert time.monotonic() - start < 10  # the stuck engine is stopped, not waited for
+    assert batch.returncode == 130
+    assert "Traceback" not in said, said
+    assert "interrupted: 1 of 2 engines graded" in said, said
+    assert [g["target"] for g in json.loads(grades.read_text())] == ["right:Value"]

@@ -6,6 +6,7 @@ of its stderr), and the next request must find a fresh worker.
 """
 
 import sys
+import threading
 import time
 
 from micrograd import runner
@@ -98,3 +99,19 @@ def test_a_worker_that_cannot_start_answers_with_a_crash():
 def test_once_answers_from_a_process_of_its_own():
     answer = runner.once([sys.executable, "-c", ECHO], {"do": "hang"}, timeout=0.5)
     assert answer["error"] == "Timeout"
+
+
+def test_closing_a_worker_with_a_request_still_out_ends_it_at_once():
+    # Ctrl-C while a request hangs: close() (from a finally) waited 10 s for a worker that
+    # would never read its closed stdin, and the interrupted run sat still that long.
+    w = worker(timeout=600)
+    assert w.ask({"do": "echo"})["ok"]  # started
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(w.ask({"do": "hang"})), daemon=True)
+    asking.start()
+    time.sleep(1.0)  # the request is out, and the worker sleeps in it
+    start = time.monotonic()
+    w.close()
+    assert time.monotonic() - start < 5
+    asking.join(timeout=30)
+    assert answers[0]["error"] == "Crash"

@@ -8,12 +8,14 @@ every grade it has.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +62,8 @@ def grade(
     target could not be checked, 1 when a card fails (unless ``report_only``), else 0."""
     grades: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
+    running: set[subprocess.Popen[str]] = set()
+    stopping = threading.Event()  # set by an interrupt: no new child, and no grade from one
 
     def one(target: str) -> None:
         card_dir = out / "cards" / slug(target)
@@ -72,9 +76,21 @@ def grade(
             str(card_dir),
             *options,
         ]
-        shutil.rmtree(card_dir, ignore_errors=True)  # a card left by an earlier run is not this one
-        start = time.monotonic()
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        with lock:
+            if stopping.is_set():
+                return
+            shutil.rmtree(card_dir, ignore_errors=True)  # an earlier run's card is not this one
+            start = time.monotonic()
+            child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            running.add(child)
+        try:
+            stdout, stderr = child.communicate()
+        finally:
+            with lock:
+                running.discard(child)
+        if stopping.is_set():
+            return  # stopped by the interrupt: not a grade
+        done = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
         card = card_dir / f"{slug(target)}.json"
         row = grade_row(target, card, done, time.monotonic() - start)
         with lock:
@@ -82,8 +98,29 @@ def grade(
             print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
             _write_grades(out, [grades[t] for t in targets if t in grades])
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         list(pool.map(one, targets))
+    except KeyboardInterrupt:
+        # Each child is told as Ctrl-C tells it (it closes its engine's worker), then killed
+        # if it has not ended within 5 s; the grades written so far are the batch's.
+        with lock:
+            stopping.set()
+            children = list(running)
+        for child in children:
+            child.send_signal(signal.SIGINT)
+        ends = time.monotonic() + 5
+        for child in children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.0, ends - time.monotonic()))
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        kept = f"; their grades: {out}/grades.md" if grades else ""
+        print(f"interrupted: {len(grades)} of {len(targets)} engines graded{kept}", file=sys.stderr)
+        return 130
+    pool.shutdown()
     rows = [grades[t] for t in targets]
     print(_grades_markdown(rows))
     print(f"grades: {out}/grades.md (.csv, .json); scorecards: {out}/cards/")
