@@ -4,7 +4,7 @@ A TARGET is a pip requirement (``micrograd==0.1.0``), a path to a project, or a 
 (``mypkg.engine:Value``). A requirement or a path is installed into its own virtualenv under
 OUTDIR/venvs, reused by later runs while the target is the same (a path: while its files are
 unchanged; a path with no pyproject.toml, setup.py or setup.cfg, or any path with --no-install,
-is imported as it is, from its folder); a module path is
+is imported as it is, from its folder, a notebook by its code cells); a module path is
 imported by this interpreter from the current directory. The engine runs in a worker process
 (micrograd/runner.py) that starts the adapter (micrograd/testing/adapter.py) from its source
 and refuses to import anything from this package, so an engine called ``micrograd`` is always
@@ -40,6 +40,7 @@ from .extras import missing
 try:  # --help works without the conformance extra; a run says what to install
     from .testing.conformance import ConformanceError, Scorecard, Worker, run
     from .testing.conformance.batch import batch_targets, grade, slug
+    from .testing.conformance.notebook import write_modules
     from .testing.conformance.report import merged
 except ImportError as e:
     MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
@@ -68,12 +69,13 @@ def environment(
     a path is imported as it is, from its folder (or its src/)."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
+    notebooks = venvs.parent / "notebooks" / slug(target)  # a notebook's cells, as modules
     if not install and Path(target).exists():
-        return (sys.executable, *importable(Path(target).resolve()))
+        return (sys.executable, *importable(Path(target).resolve(), notebooks))
     if Path(target).exists() and not any((Path(target) / f).is_file() for f in PROJECT_FILES):
-        # A submission with no build file (an engine.py, a micrograd/ folder): pip cannot
-        # install it, so it is imported as --no-install would.
-        found = importable(Path(target).resolve())
+        # A submission with no build file (an engine.py, a micrograd/ folder, a notebook): pip
+        # cannot install it, so it is imported as --no-install would.
+        found = importable(Path(target).resolve(), notebooks)
         log.append(
             f"{target}: no {', '.join(PROJECT_FILES[:-1])} or {PROJECT_FILES[-1]}: imported as it is ({found[0]})"
         )
@@ -106,17 +108,23 @@ def environment(
     return str(python), spec, []
 
 
-def importable(path: Path) -> tuple[str, list[str]]:
+def importable(path: Path, notebooks: Path | None = None) -> tuple[str, list[str]]:
     """(adapter spec, sys.path) to import ``path`` as it is (--no-install): a module file or a
     package folder from its parent; a project folder (or its src/) by its packages, or, when
     it has none, by its modules (not setup.py, conftest.py, tests or scripts named in
-    NOT_ENGINES, whose top-level code would run)."""
+    NOT_ENGINES, whose top-level code would run), or, when it has none, by its notebooks'
+    code cells, written as modules into ``notebooks`` (notebook.write_modules)."""
+    if path.suffix == ".ipynb" and path.is_file() and notebooks is not None:
+        return ",".join(write_modules([path], notebooks)), [str(notebooks)]
     if path.is_file() or (path / "__init__.py").is_file():
         return path.stem if path.is_file() else path.name, [str(path.parent)]
     root = path / "src" if (path / "src").is_dir() else path
     packages = [d.name for d in root.iterdir() if (d / "__init__.py").is_file()]
     modules = [f.stem for f in root.glob("*.py") if f.stem not in NOT_ENGINES]
     tops = sorted(t for t in packages or modules if not t.startswith(("test", ".")))
+    found = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
+    if not tops and found and notebooks is not None:
+        return ",".join(write_modules(found, notebooks)), [str(notebooks)]
     if not tops:
         raise ConformanceError(f"{path}: no Python package or module to import in {root}")
     return ",".join(tops), [str(root)]

@@ -194,3 +194,68 @@ def test_an_interrupted_batch_stops_at_once_and_keeps_the_grades_it_has(tmp_path
     assert "Traceback" not in said, said
     assert "interrupted: 1 of 2 engines graded" in said, said
     assert [g["target"] for g in json.loads(grades.read_text())] == ["right:Value"]
+
+
+def notebook(*cells: tuple[str, str]) -> str:
+    """An .ipynb file's text with these (cell type, source) cells."""
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": kind, "metadata": {}, "source": text.splitlines(keepends=True)}
+                | ({"outputs": [], "execution_count": None} if kind == "code" else {})
+                for kind, text in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+def test_a_notebook_submission_is_checked_from_its_code_cells(tmp_path):
+    # Students type the lecture in a notebook: a submission that is only an .ipynb was "no
+    # Python package or module to import". Its code cells are the engine, run in order; a cell
+    # that fails (a plot without matplotlib, a shell or magic line) does not stop the others.
+    wrong = "return self._node(max(self.data, 0.0), (self,), (1.0,))"  # relu' = 1 below 0
+    eve = tmp_path / "eve"
+    eve.mkdir()
+    (eve / "micrograd lecture.ipynb").write_text(
+        notebook(
+            ("markdown", "# My micrograd"),
+            ("code", "!pip install graphviz\n%matplotlib inline\nimport math"),
+            ("code", engine(wrong)),
+            ("code", "import a_plotting_library_not_installed\nplot(1)"),
+            ("code", "%%time\nthis is no python"),
+            ("code", "x = Value(2.0)\ny = (x * x).relu()\ny.backward()\nprint(x.grad)"),
+        )
+    )
+    out = tmp_path / "out"
+    quick = ["--examples", "5", "--max-depth", "200", "--no-speed", "--report-only"]
+    assert conformance.main([str(eve), "--out", str(out), *quick]) == 0
+    card = json.loads((out / f"{slug(str(eve))}.json").read_text())
+    assert card["engine"]["value"] == "micrograd_lecture:Value"
+    relu = next(r for r in card["rows"] if r["check"] == "relu: values and derivatives")
+    assert relu["severity"] == "WRONG", relu
+    add = next(r for r in card["rows"] if r["check"] == "add: values and derivatives")
+    assert add["status"] == "PASS", add
+
+
+def test_a_notebooks_magic_and_shell_lines_are_dropped_and_a_failing_cell_is_kept_apart(tmp_path):
+    from micrograd.testing.conformance.notebook import module_source
+
+    path = tmp_path / "2 my work.ipynb"
+    path.write_text(
+        notebook(
+            ("code", "%matplotlib inline\n!pip install x\nK = 3"),
+            ("code", "%%bash\necho not python"),
+            ("code", "%%time\nJ = K + 1"),
+            ("code", "1 / 0"),
+            ("markdown", "L = 5"),
+            ("code", "M = J * 2"),
+        )
+    )
+    ns: dict = {}
+    exec(module_source(path), ns)
+    assert (ns["K"], ns["J"], ns["M"]) == (3, 4, 8)
+    assert "L" not in ns  # markdown is not code
+    assert ns["CELL_ERRORS"] == ["2 my work.ipynb, cell 4: ZeroDivisionError: division by zero"]

@@ -8,7 +8,8 @@ against a PyTorch twin. ``python -m micrograd.conformance --help`` runs it on in
 
 One idea per module: ``report`` (rows, scorecards, what each severity means, the profiles),
 ``transport`` (how the checks reach an engine: InProcess, Worker), ``checks`` (the rows),
-``batch`` (many engines, one row each). ``run`` here puts them together.
+``batch`` (many engines, one row each), ``notebook`` (a notebook submission's code cells as a
+module). ``run`` here puts them together.
 """
 
 from __future__ import annotations
