@@ -39,7 +39,7 @@ from .extras import missing
 
 try:  # --help works without the conformance extra; a run says what to install
     from .testing.conformance import ConformanceError, Scorecard, Worker, run
-    from .testing.conformance.batch import batch_targets, grade, slug
+    from .testing.conformance.batch import batch_rows, grade, slug
     from .testing.conformance.notebook import write_modules
     from .testing.conformance.report import merged
 except ImportError as e:
@@ -316,9 +316,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {MISSING}", file=sys.stderr)
         return 2
     try:
-        targets = [*args.targets, *(t for b in args.batch for t in batch_targets(b))]
+        given = [{"target": t} for t in args.targets] + [
+            r for b in args.batch for r in batch_rows(b)
+        ]
     except (OSError, ValueError) as e:
         parser.error(str(e))
+    for r in given:
+        if not r["target"]:  # a CSV row without one: said, never dropped silently
+            others = ", ".join(f"{k}={v}" for k, v in r.items() if k != "target" and v)
+            print(f"warning: a batch row has no target, left out ({others})", file=sys.stderr)
+    targets = [r["target"] for r in given if r["target"]]
     if not targets:
         parser.error("name a TARGET or a --batch DIR|CSV")
     bad = [m for m in args.map if not re.fullmatch(r"[A-Za-z_]\w*=[A-Za-z_]\w*", m)]
@@ -341,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     args.venvs = args.venvs or args.out / "venvs"
     if args.batch or args.jobs > 1:
-        return grade(targets, args.out, _child_options(args), args.jobs, args.report_only)
+        columns = {r["target"]: r for r in given}
+        return grade(targets, args.out, _child_options(args), args.jobs, args.report_only, columns)
 
     from tqdm import tqdm
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from micrograd import conformance
-from micrograd.testing.conformance.batch import grade_row, slug
+from micrograd.testing.conformance.batch import batch_rows, grade_row, slug
 from tests.engines.hostile import engine
 
 
@@ -23,7 +23,10 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     wrong = "return self._node(0.0, (self,), (1.0,))"  # relu' = 1 below 0
     (tmp_path / "wrong.py").write_text(engine(wrong))
     (tmp_path / "quits.py").write_text(engine("exit(3)"))
-    (tmp_path / "class.csv").write_text("target\nright:Value\nwrong:Value\nquits:Value\n")
+    # A course's CSV names its students: every column but target is carried into the grades.
+    (tmp_path / "class.csv").write_text(
+        "student,target\nAda,right:Value\nBo,wrong:Value\nCy,quits:Value\n"
+    )
     batch = ["--batch", "class.csv", "-j", "2", "--no-speed", "--profile", "course"]
     quick = ["--examples", "5", "--max-depth", "500", "--timeout", "5", "--target-timeout", "60"]
     status = conformance.main([*batch, *quick])
@@ -31,6 +34,7 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     with (tmp_path / ".conformance/grades.csv").open() as f:
         rows = {r["target"]: r for r in csv.DictReader(f)}
     assert list(rows) == ["right:Value", "wrong:Value", "quits:Value"]  # the CSV's order
+    assert [r["student"] for r in rows.values()] == ["Ada", "Bo", "Cy"]
     assert rows["right:Value"]["WRONG"] == "0"
     assert rows["right:Value"]["CRASH"] == "0"
     assert int(rows["wrong:Value"]["WRONG"]) >= 1
@@ -42,7 +46,9 @@ def test_a_batch_grades_each_engine_in_its_own_process(tmp_path, monkeypatch):
     assert [g["target"] for g in grades] == list(rows)
     name = slug("wrong:Value")
     assert (tmp_path / f".conformance/cards/{name}/{name}.md").exists()
-    assert "| `wrong:Value` |" in (tmp_path / ".conformance/grades.md").read_text()
+    table = (tmp_path / ".conformance/grades.md").read_text()
+    assert table.startswith("| student | target | score |"), table
+    assert "| Bo | `wrong:Value` |" in table
 
 
 def test_no_target_names_another_ones_folder():
@@ -259,3 +265,18 @@ def test_a_notebooks_magic_and_shell_lines_are_dropped_and_a_failing_cell_is_kep
     assert (ns["K"], ns["J"], ns["M"]) == (3, 4, 8)
     assert "L" not in ns  # markdown is not code
     assert ns["CELL_ERRORS"] == ["2 my work.ipynb, cell 4: ZeroDivisionError: division by zero"]
+
+
+def test_a_batch_csvs_paths_are_found_beside_it(tmp_path, monkeypatch):
+    # A CSV's relative paths were taken from the current directory: a teacher running
+    # --batch /course/class.csv from elsewhere had every submission "not checked".
+    course = tmp_path / "course"
+    (course / "subs" / "ada").mkdir(parents=True)
+    (course / "class.csv").write_text("student,target\nAda,subs/ada\nBo,micrograd==0.1.0\nCy\n")
+    monkeypatch.chdir(tmp_path)
+    rows = batch_rows(course / "class.csv")
+    assert rows == [
+        {"student": "Ada", "target": str(course / "subs" / "ada")},
+        {"student": "Bo", "target": "micrograd==0.1.0"},  # not a path: as it is
+        {"student": "Cy", "target": ""},  # kept, for the run to say it is left out
+    ]

@@ -40,26 +40,44 @@ def slug(target: str) -> str:
     return f"{name[-71:].lstrip('._') or 'target'}-{digest}"
 
 
-def batch_targets(source: Path) -> list[str]:
-    """The targets of a --batch: a folder's subfolders (sorted), or a CSV's 'target' column."""
+def batch_rows(source: Path) -> list[dict[str, str]]:
+    """The targets of a --batch, each as a row: a folder's subfolders (sorted), or a CSV's rows
+    with a 'target' (its other columns, a student's name say, are carried into the grades)."""
     if source.is_dir():
         return [
-            str(p) for p in sorted(source.iterdir()) if p.is_dir() and not p.name.startswith(".")
+            {"target": str(p)}
+            for p in sorted(source.iterdir())
+            if p.is_dir() and not p.name.startswith(".")
         ]
     with source.open(newline="") as f:
         rows = list(csv.DictReader(f))
     if rows and "target" not in rows[0]:
         raise ValueError(f"{source}: a batch CSV needs a 'target' column, found {list(rows[0])}")
-    return [r["target"] for r in rows if r["target"].strip()]
+    # A row with no target (a short row's is None) stays, with target "": the caller says so.
+    return [{**r, "target": _beside(source, (r["target"] or "").strip())} for r in rows]
+
+
+def _beside(csv_file: Path, target: str) -> str:
+    """A CSV's relative path, found beside the CSV when it is not found from here."""
+    there = csv_file.parent / target
+    if target and not Path(target).is_absolute() and not Path(target).exists() and there.exists():
+        return str(there)
+    return target
 
 
 def grade(
-    targets: list[str], out: Path, options: list[str], jobs: int = 1, report_only: bool = False
+    targets: list[str],
+    out: Path,
+    options: list[str],
+    jobs: int = 1,
+    report_only: bool = False,
+    columns: dict[str, dict[str, str]] | None = None,
 ) -> int:
     """A batch: each target checked by a child ``python -m micrograd.conformance TARGET
     *options`` (``jobs`` at a time, its own OUT/cards/NAME), and one row per engine in
     OUT/grades.{md,csv,json}, rewritten as each one ends. Exit status as the CLI's: 2 when a
-    target could not be checked, 1 when a card fails (unless ``report_only``), else 0."""
+    target could not be checked, 1 when a card fails (unless ``report_only``), else 0.
+    ``columns``: each target's own columns (a CSV's), put first in its row."""
     grades: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
     running: set[subprocess.Popen[str]] = set()
@@ -92,7 +110,8 @@ def grade(
             return  # stopped by the interrupt: not a grade
         done = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
         card = card_dir / f"{slug(target)}.json"
-        row = grade_row(target, card, done, time.monotonic() - start)
+        given = {k: v for k, v in (columns or {}).get(target, {}).items() if k not in GRADED}
+        row = {**given, **grade_row(target, card, done, time.monotonic() - start)}
         with lock:
             grades[target] = row
             print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
@@ -130,6 +149,13 @@ def grade(
 
 
 SEVERITIES = ["WRONG", "PRECISION", "CONVENTION", "HARDENING", "CRASH", "TIMEOUT"]
+# A grade's own fields; a batch CSV's other columns come before them.
+GRADED = ["target", "status", "score", *SEVERITIES, "first_wrong", "seconds", "fails", "summary"]
+
+
+def _given(rows: list[dict[str, Any]]) -> list[str]:
+    """The columns the batch's CSV gave, in its order."""
+    return list(dict.fromkeys(k for r in rows for k in r if k not in GRADED))
 
 
 def grade_row(
@@ -163,10 +189,12 @@ def grade_row(
 
 
 def _grades_markdown(rows: list[dict[str, Any]]) -> str:
-    head = ["target", "score", *SEVERITIES, "first WRONG finding"]
+    given = _given(rows)
+    head = [*given, "target", "score", *SEVERITIES, "first WRONG finding"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in rows:
-        cells = [f"`{r['target']}`", r["score"] or r["status"], *(str(r[s]) for s in SEVERITIES)]
+        cells = [str(r.get(k, "")).replace("|", "\\|") for k in given]
+        cells += [f"`{r['target']}`", r["score"] or r["status"], *(str(r[s]) for s in SEVERITIES)]
         cells.append(
             (r["first_wrong"] or ("" if r["status"] == "checked" else r["summary"])).replace(
                 "|", "\\|"
@@ -178,7 +206,7 @@ def _grades_markdown(rows: list[dict[str, Any]]) -> str:
 
 def _write_grades(out: Path, rows: list[dict[str, Any]]) -> None:
     """grades.md, grades.csv and grades.json, each written whole."""
-    fields = ["target", "status", "score", *SEVERITIES, "first_wrong", "seconds"]
+    fields = [*_given(rows), "target", "status", "score", *SEVERITIES, "first_wrong", "seconds"]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fields, extrasaction="ignore")
     w.writeheader()
