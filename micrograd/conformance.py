@@ -69,7 +69,7 @@ def environment(
     a path is imported as it is, from its folder (or its src/)."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
-    notebooks = venvs.parent / "notebooks" / slug(target)  # a notebook's cells, as modules
+    notebooks = (venvs.parent / "notebooks" / slug(target)).resolve()  # its cells, as modules
     if not install and Path(target).exists():
         return (sys.executable, *importable(Path(target).resolve(), notebooks))
     if Path(target).exists() and not any((Path(target) / f).is_file() for f in PROJECT_FILES):

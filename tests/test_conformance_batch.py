@@ -218,7 +218,7 @@ def notebook(*cells: tuple[str, str]) -> str:
     )
 
 
-def test_a_notebook_submission_is_checked_from_its_code_cells(tmp_path):
+def test_a_notebook_submission_is_checked_from_its_code_cells(tmp_path, monkeypatch):
     # Students type the lecture in a notebook: a submission that is only an .ipynb was "no
     # Python package or module to import". Its code cells are the engine, run in order; a cell
     # that fails (a plot without matplotlib, a shell or magic line) does not stop the others.
@@ -237,8 +237,9 @@ def test_a_notebook_submission_is_checked_from_its_code_cells(tmp_path):
     )
     out = tmp_path / "out"
     quick = ["--examples", "5", "--max-depth", "200", "--no-speed", "--report-only"]
-    assert conformance.main([str(eve), "--out", str(out), *quick]) == 0
-    card = json.loads((out / f"{slug(str(eve))}.json").read_text())
+    monkeypatch.chdir(tmp_path)  # OUTDIR relative, as by default (.conformance)
+    assert conformance.main([str(eve / "micrograd lecture.ipynb"), "--out", "out", *quick]) == 0
+    card = json.loads((out / f"{slug(str(eve / 'micrograd lecture.ipynb'))}.json").read_text())
     assert card["engine"]["value"] == "micrograd_lecture:Value"
     relu = next(r for r in card["rows"] if r["check"] == "relu: values and derivatives")
     assert relu["severity"] == "WRONG", relu
