@@ -8,6 +8,7 @@ detail (the program as Python, the numbers) follows it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from numbers import Real
@@ -38,30 +39,42 @@ class GradcheckError(AssertionError):
 
 
 def central_difference(
-    f: Callable[[list[float]], float], xs: list[float], i: int, noise: float = 0.0
+    f: Callable[[list[float]], float],
+    xs: list[float],
+    i: int,
+    noise: float | Callable[[list[float]], float] = 0.0,
 ) -> tuple[float, float]:
     """d f / d xs[i] by central differences, with an estimate of its error.
 
     The step h = EPS**(1/3) * max(1, |x|) balances truncation (~h**2 |f'''|) and rounding
     (~EPS max|f| / h). The estimate compares steps h/2, h and 2h: for a smooth f the truncation
     error of D(h) is ~|D(2h) - D(h)| / 3; rounding noise shows up in the same differences.
+    ``noise`` bounds the rounding error of f: a number, or f's bound at a point, then taken at
+    every point f is evaluated at (intermediates that cancel in f may be far larger there than
+    at xs: at x = 0, x*x - x*x is exact, at x = h its rounding is EPS h**2).
     """
-
-    fmax = abs(f(xs))
+    noise_at = noise if callable(noise) else (lambda _: noise)
+    fmax, nmax = abs(f(xs)), noise_at(xs)
 
     def d(h: float) -> float:
-        nonlocal fmax
+        nonlocal fmax, nmax
         up, down = list(xs), list(xs)
         up[i] += h
         down[i] -= h
         fu, fd = f(up), f(down)
         fmax = max(fmax, abs(fu), abs(fd))
+        nmax = max(nmax, noise_at(up), noise_at(down))
         return (fu - fd) / (up[i] - down[i])  # the steps actually taken, after rounding
 
     h = _central_step(xs[i])
     d1 = d(h)
     spread = max(abs(d(2 * h) - d1), abs(d(h / 2) - d1))
-    return d1, spread + max(4 * EPS * fmax, noise, LEAST_SUBNORMAL) / h  # no finer than subnormals
+    return d1, spread + max(4 * EPS * fmax, nmax, LEAST_SUBNORMAL) / h  # no finer than subnormals
+
+
+def _noise(program: Program, leaves: list[float]) -> float:
+    """error_bounds' bound on the output's rounding error, the program's leaves set to leaves."""
+    return error_bounds(dataclasses.replace(program, leaves=tuple(leaves)))[0]
 
 
 def one_sided_differences(
@@ -270,7 +283,7 @@ def check_program(
                 f"(allowed error {4 * bound:.3g}){_kinks(program, i, run)}\n\n{show(program)}"
             )
         estimate, error = central_difference(
-            lambda xs: run(program, xs), list(program.leaves), i, noise
+            lambda xs: run(program, xs), list(program.leaves), i, lambda xs: _noise(program, xs)
         )
         if not abs(g - estimate) <= 10 * error + 4 * bound:
             raise GradcheckError(

@@ -40,6 +40,15 @@ CANCELLING = Program(  # 1 + exp(x) - exp(x): an exactly zero derivative
     ),
 )
 
+CANCELLING_AT_STEP = Program(  # -x*x + (-x)(c - x) = -c x: exact at 0, EPS h**2 noise at x = h
+    (0.0,),
+    (
+        Instr("neg", ("x0",)),
+        Instr("sub", (3.179547614371529e-65, "x0")),
+        Instr("dot", ("x0", "v0", "v0", "v1")),
+    ),
+)
+
 
 @given(programs())
 @example(LOG_NEAR_ONE)
@@ -47,6 +56,7 @@ CANCELLING = Program(  # 1 + exp(x) - exp(x): an exactly zero derivative
 @example(TINY_SQUARE)
 @example(CUBE_AT_ZERO)
 @example(CANCELLING)
+@example(CANCELLING_AT_STEP)
 def test_gradients_match_the_oracle_and_finite_differences(program):
     check_program(program)
 
