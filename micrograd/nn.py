@@ -248,7 +248,8 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _check_size(f"nouts[{i}]", n)
         hidden = _activation(activation, None, "activation")
-        last = _activation(output_activation or "linear", None, "output_activation")
+        linear = "linear" if output_activation is None else output_activation  # 0.0 is no name
+        last = _activation(linear, None, "output_activation")
         if seed is not None and (type(seed) is not int):
             raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: {seed!r}")
         rng: Rng = random if seed is None else random.Random(seed)

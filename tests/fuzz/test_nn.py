@@ -94,6 +94,9 @@ def rng_errors(rng):
 @example(nin=2, nouts=[1], activation="relu", seed=0, output_activation=None).via(
     "output_activation=None gave a relu output"
 )
+@example(nin=1, nouts=[1], activation="relu", seed=None, output_activation=0.0).via(
+    "output_activation=0.0 (any falsy value) was taken for linear"
+)
 def test_mlp_constructor(nin, nouts, activation, seed, output_activation):
     errors = size_errors("nin", nin)
     if not isinstance(nouts, list | tuple):
