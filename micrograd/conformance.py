@@ -69,18 +69,17 @@ def environment(
     a path is imported as it is, from its folder (or its src/)."""
     if MODULE.match(target) and not Path(target).exists():
         return sys.executable, target, [str(Path.cwd())]
-    notebooks = (venvs.parent / "notebooks" / slug(target)).resolve()  # its cells, as modules
-    if not install and Path(target).exists():
-        return (sys.executable, *importable(Path(target).resolve(), notebooks))
-    if Path(target).exists() and not any((Path(target) / f).is_file() for f in PROJECT_FILES):
-        # A submission with no build file (an engine.py, a micrograd/ folder, a notebook): pip
-        # cannot install it, so it is imported as --no-install would.
-        found = importable(Path(target).resolve(), notebooks)
-        log.append(
-            f"{target}: no {', '.join(PROJECT_FILES[:-1])} or {PROJECT_FILES[-1]}: imported as it is ({found[0]})"
-        )
-        return (sys.executable, *found)
     is_path = Path(target).exists()
+    installable = is_path and any((Path(target) / f).is_file() for f in PROJECT_FILES)
+    if is_path and not (install and installable):
+        # --no-install, or a submission with no build file (an engine.py, a micrograd/ folder,
+        # a notebook), which pip cannot install: imported as it is.
+        notebooks = (venvs.parent / "notebooks" / slug(target)).resolve()  # cells as modules
+        found = importable(Path(target).resolve(), notebooks)
+        if install:
+            files = f"{', '.join(PROJECT_FILES[:-1])} or {PROJECT_FILES[-1]}"
+            log.append(f"{target}: no {files}: imported as it is ({found[0]})")
+        return (sys.executable, *found)
     source = str(Path(target).resolve()) if is_path else target
     env = (venvs / slug(target)).resolve()
     marker = env / "conformance-target.json"
@@ -122,12 +121,12 @@ def importable(path: Path, notebooks: Path | None = None) -> tuple[str, list[str
     packages = [d.name for d in root.iterdir() if (d / "__init__.py").is_file()]
     modules = [f.stem for f in root.glob("*.py") if f.stem not in NOT_ENGINES]
     tops = sorted(t for t in packages or modules if not t.startswith(("test", ".")))
+    if tops:
+        return ",".join(tops), [str(root)]
     found = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
-    if not tops and found and notebooks is not None:
+    if found and notebooks is not None:
         return ",".join(write_modules(found, notebooks)), [str(notebooks)]
-    if not tops:
-        raise ConformanceError(f"{path}: no Python package or module to import in {root}")
-    return ",".join(tops), [str(root)]
+    raise ConformanceError(f"{path}: no Python package or module to import in {root}")
 
 
 def content_digest(path: Path) -> str:

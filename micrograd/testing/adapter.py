@@ -156,15 +156,15 @@ def discover(spec: str) -> Engine:
             for name, obj in vars(m).items()
             if getattr(obj, "__module__", None) == m.__name__ and _is_value_class(obj)
         ]
-        near = [] if candidates else _near_misses(mods)
-        if not candidates and not near and IMPORT_ERRORS:  # the cause comes first
-            hint = any("ModuleNotFoundError" in e for e in IMPORT_ERRORS)
-            raise LookupError(
-                f"{spec}: a module does not import, so no Value class could be found: "
-                + "; ".join(IMPORT_ERRORS[:3])
-                + (" (a package it needs but does not declare?)" if hint else "")
-            )
         if not candidates:
+            near = _near_misses(mods)
+            if not near and IMPORT_ERRORS:  # the cause comes first
+                hint = any("ModuleNotFoundError" in e for e in IMPORT_ERRORS)
+                raise LookupError(
+                    f"{spec}: a module does not import, so no Value class could be found: "
+                    + "; ".join(IMPORT_ERRORS[:3])
+                    + (" (a package it needs but does not declare?)" if hint else "")
+                )
             why = "; ".join([*near[:2], *IMPORT_ERRORS[:3]])
             raise LookupError(
                 f"no Value class (with backward, + and *) in {spec}" + (f" ({why})" if why else "")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from micrograd import OpError, Value, apply
 from micrograd.ops import VARIADIC
-from micrograd.testing import ORACLE_DPS, op_params, points
+from micrograd.testing import ORACLE_DPS, edge_points, op_params, points
 from micrograd.testing.oracle import (
     beyond_float64,
     may_overflow,
@@ -25,7 +25,6 @@ from micrograd.testing.oracle import (
     op_mismatches,
     op_tolerance,
 )
-from micrograd.testing.programs import edge_points
 from tests.helpers import each_op, same_float
 
 

@@ -110,8 +110,11 @@ def grade(
             return  # stopped by the interrupt: not a grade
         done = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
         card = card_dir / f"{slug(target)}.json"
-        given = {k: v for k, v in (columns or {}).get(target, {}).items() if k not in GRADED}
-        row = {**given, **grade_row(target, card, done, time.monotonic() - start)}
+        # The CSV's columns first; a grade's own fields (target among them) win over them.
+        row = {
+            **(columns or {}).get(target, {}),
+            **grade_row(target, card, done, time.monotonic() - start),
+        }
         with lock:
             grades[target] = row
             print(f"[{len(grades)}/{len(targets)}] {target}: {row['summary']}", file=sys.stderr)
