@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import re
 import statistics
@@ -42,6 +43,9 @@ try:  # --help works without the conformance extra; a run says what to install
     from .testing.conformance.batch import batch_rows, grade, slug
     from .testing.conformance.notebook import write_modules
     from .testing.conformance.report import merged
+
+    if importlib.util.find_spec("torch") is None:  # the nn rows' twin; found, not imported
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
 except ImportError as e:
     MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
 else:
@@ -325,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
             others = ", ".join(f"{k}={v}" for k, v in r.items() if k != "target" and v)
             print(f"warning: a batch row has no target, left out ({others})", file=sys.stderr)
     targets = [r["target"] for r in given if r["target"]]
+    by_card: dict[str, str] = {}  # by card folder: a target named twice is checked once
+    for t in targets:
+        if slug(t) in by_card:
+            print(f"warning: {t} is {by_card[slug(t)]} again: checked once", file=sys.stderr)
+        else:
+            by_card[slug(t)] = t
+    targets = list(by_card.values())
     if not targets:
         parser.error("name a TARGET or a --batch DIR|CSV")
     bad = [m for m in args.map if not re.fullmatch(r"[A-Za-z_]\w*=[A-Za-z_]\w*", m)]

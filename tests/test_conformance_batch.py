@@ -281,3 +281,16 @@ def test_a_batch_csvs_paths_are_found_beside_it(tmp_path, monkeypatch):
         {"student": "Bo", "target": "micrograd==0.1.0"},  # not a path: as it is
         {"student": "Cy", "target": ""},  # kept, for the run to say it is left out
     ]
+
+
+def test_a_target_named_twice_is_checked_once(tmp_path, monkeypatch, capsys):
+    # A folder batch and a CSV naming the same submission ran it twice at once into one card
+    # folder: each run deleted the other's card, and both were "not checked".
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "right.py").write_text(engine())
+    (tmp_path / "class.csv").write_text("target\nright:Value\n")
+    quick = ["--examples", "3", "--max-depth", "100", "--no-speed", "--report-only"]
+    assert conformance.main(["right:Value", "--batch", "class.csv", "-j", "2", *quick]) == 0
+    assert "warning: right:Value is right:Value again: checked once" in capsys.readouterr().err
+    grades = json.loads((tmp_path / ".conformance/grades.json").read_text())
+    assert [(g["target"], g["status"]) for g in grades] == [("right:Value", "checked")]
