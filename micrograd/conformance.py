@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import re
 import statistics
@@ -44,8 +43,6 @@ try:  # --help works without the conformance extra; a run says what to install
     from .testing.conformance.notebook import write_modules
     from .testing.conformance.report import merged
 
-    if importlib.util.find_spec("torch") is None:  # the nn rows' twin; found, not imported
-        raise ModuleNotFoundError("No module named 'torch'", name="torch")
 except ImportError as e:
     MISSING: ImportError | None = missing("python -m micrograd.conformance", "conformance", e)
 else:

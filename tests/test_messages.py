@@ -389,19 +389,3 @@ def test_a_missing_extra_is_named_with_the_command_that_installs_it():
     r = without_mpmath("from micrograd import conformance; conformance.main(['--help'])")
     assert r.returncode == 0
     assert "usage:" in r.stdout
-
-
-def test_a_conformance_run_without_torch_says_so_before_checking_anything():
-    # Without torch (the nn rows' PyTorch twin) every target once ran its rows and then
-    # stopped at the nn rows: "the checks stopped: ModuleNotFoundError: No module named 'torch'".
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; sys.modules['torch'] = None\n"
-        "from micrograd import conformance; raise SystemExit(conformance.main(['x']))"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 2
-    assert "needs the 'conformance' extra (torch is not installed)" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr
